@@ -1,0 +1,33 @@
+// Every setting comes from the environment; defaults suit a developer machine.
+const env = process.env;
+
+function int(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+export const config = {
+  /** PostgreSQL connection string. */
+  databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/customer_service',
+  /** Temporal frontend address and namespace. */
+  temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+  temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+  taskQueue: env.CS_TASK_QUEUE ?? 'cs-conversations',
+  /** Bearer token the channels present. */
+  channelToken: env.CS_CHANNEL_TOKEN ?? 'dev-channel-token',
+  httpPort: int('PORT', 8080),
+  /** Close a conversation after this long without a user message. */
+  inactivityMs: int('CS_INACTIVITY_MS', 30 * 60 * 1000),
+  /** Continue-as-new after this many turns (history stays small). */
+  turnsPerRun: int('CS_TURNS_PER_RUN', 40),
+  /** How long the API waits for the workflow's reply before answering 503. */
+  replyTimeoutMs: int('CS_REPLY_TIMEOUT_MS', 15_000),
+  /** Per-user rate limit: messages per window. */
+  rateLimitMessages: int('CS_RATE_LIMIT', 30),
+  rateLimitWindowMs: int('CS_RATE_WINDOW_MS', 10_000),
+  /** Snowflake node id (0–1023); give each process its own in production. */
+  nodeId: int('CS_NODE_ID', process.pid % 1024),
+};

@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Custom search attributes that make conversations findable in the Temporal Web UI,
+// e.g. `CsState = "handoff.queued" AND CsChannel = "phone"`.
+export const CsChannel = defineSearchAttributeKey('CsChannel', SearchAttributeType.KEYWORD);
+export const CsUserTier = defineSearchAttributeKey('CsUserTier', SearchAttributeType.KEYWORD);
+export const CsState = defineSearchAttributeKey('CsState', SearchAttributeType.KEYWORD);
+export const CsLastIntent = defineSearchAttributeKey('CsLastIntent', SearchAttributeType.KEYWORD);
+export const CsHandoffStatus = defineSearchAttributeKey('CsHandoffStatus', SearchAttributeType.KEYWORD);
+
+export const searchAttributeKeys = [CsChannel, CsUserTier, CsState, CsLastIntent, CsHandoffStatus];
+
+/** `--search-attribute` flags for `temporal server start-dev`. */
+export const searchAttributeFlags = searchAttributeKeys.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);

@@ -1,0 +1,47 @@
+import { DataSource } from 'typeorm';
+import { config } from '../common/config';
+import { entities } from './entities';
+import { Initial1767225600001 } from './migrations/0001-initial';
+
+export const migrations = [Initial1767225600001];
+
+export function createDataSource(url = config.databaseUrl): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    synchronize: false,
+    logging: ['error'],
+    extra: { max: Number(process.env.CS_DB_POOL ?? 10) },
+  });
+}
+
+/** Create the database named in the URL if it does not exist yet (dev and test convenience). */
+export async function ensureDatabase(url = config.databaseUrl): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const ds = new DataSource({ type: 'postgres', url: admin.toString() });
+  await ds.initialize();
+  try {
+    const found = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.length === 0) {
+      await ds.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Connect and bring the schema up to date. */
+export async function openDatabase(url = config.databaseUrl): Promise<DataSource> {
+  await ensureDatabase(url);
+  const ds = createDataSource(url);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}

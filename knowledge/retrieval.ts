@@ -1,0 +1,80 @@
+import { Bm25Index } from './bm25';
+import type { Candidate, KnowledgeEntry, MetaLexicon } from './schema';
+import { normalize, tokenize } from './tokenize';
+
+/** How much the title + keywords document adds to the best matching example question. */
+const KEYWORD_WEIGHT = 0.5;
+
+/**
+ * In-memory retrieval over the knowledge graph: BM25 over each entry's example questions
+ * and over its title + keywords, normalised by the query's self-score into 0..1.
+ */
+export class KnowledgeIndex {
+  private readonly questions = new Bm25Index();
+  private readonly keywords = new Bm25Index();
+  private readonly questionOwner: number[] = [];
+  private readonly byIntent = new Map<string, KnowledgeEntry>();
+
+  constructor(readonly entries: KnowledgeEntry[], private readonly lexicon: MetaLexicon, readonly version = 0) {
+    entries.forEach((entry, i) => {
+      this.byIntent.set(entry.intent, entry);
+      for (const q of entry.questions) {
+        this.questions.add(tokenize(q));
+        this.questionOwner.push(i);
+      }
+      this.keywords.add(tokenize([entry.title, ...entry.keywords].join(' ')));
+    });
+  }
+
+  entry(intent: string): KnowledgeEntry | undefined {
+    return this.byIntent.get(intent);
+  }
+
+  /** Best entries for the text, highest score first; scores are 0..1. */
+  search(text: string, limit = 3): Candidate[] {
+    const terms = tokenize(text);
+    if (terms.length === 0) return [];
+    const scale = this.questions.selfScore(terms) || 1;
+    const best = new Map<number, number>();
+    for (const [doc, s] of this.questions.score(terms)) {
+      const owner = this.questionOwner[doc];
+      best.set(owner, Math.max(best.get(owner) ?? 0, s));
+    }
+    for (const [doc, s] of this.keywords.score(terms)) best.set(doc, (best.get(doc) ?? 0) + KEYWORD_WEIGHT * s);
+    return [...best]
+      .map(([i, s]) => {
+        const e = this.entries[i];
+        return { intent: e.intent, title: e.title, menuLabel: e.menuLabel, score: round(Math.min(1, s / scale)) };
+      })
+      .sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent))
+      .slice(0, limit);
+  }
+
+  /** A conversational act (greeting, thanks, yes/no, human please…) carried by a short message. */
+  detectMeta(text: string): string | undefined {
+    const norm = normalize(text).replace(/\s+/g, '');
+    if (!norm) return undefined;
+    for (const [intent, { exact }] of Object.entries(this.lexicon)) if (exact.includes(norm)) return intent;
+    for (const [intent, { contains }] of Object.entries(this.lexicon)) {
+      if (contains.some((c) => norm.includes(c)) && (intent === 'meta.human' || norm.length <= 12)) return intent;
+    }
+    return undefined;
+  }
+
+  /** Topics for the numbered fallback menu, one per group, in content order. */
+  menu(size = 7): Candidate[] {
+    const seen = new Set<string>();
+    const topics: Candidate[] = [];
+    for (const e of this.entries) {
+      const group = e.intent.split('.')[0];
+      if (seen.has(group)) continue;
+      seen.add(group);
+      topics.push({ intent: e.intent, title: e.title, menuLabel: e.menuLabel, score: 0 });
+    }
+    return topics.slice(0, size);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

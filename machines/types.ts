@@ -1,0 +1,82 @@
+import type { Channel, HandoffStatus, Reply } from '../common/types';
+
+/** What the chart knows of a knowledge entry: enough to answer, offer and fall back. */
+export interface AnswerView {
+  intent: string;
+  title: string;
+  solution: { summary: string; steps: string[] };
+  alternative: { summary: string; steps: string[] };
+  policy: string;
+  conversion: { product: string; pitch: string; entry: string; link: string } | null;
+}
+
+export interface ScoredCandidate {
+  intent: string;
+  title: string;
+  menuLabel: string;
+  score: number;
+}
+
+/** Output of the `understand` actor. */
+export interface Understanding {
+  /** A conversational act (meta.*) when the message is one. */
+  meta?: string;
+  /** Knowledge candidates, best first, scores 0..1. */
+  candidates: ScoredCandidate[];
+  /** Answers for the candidates, by intent. */
+  answers: Record<string, AnswerView>;
+}
+
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu';
+
+export interface ChartContext {
+  conversationId: string;
+  userId: string;
+  channel: Channel;
+  turn: number;
+  /** The current user message. */
+  text: string;
+  dtmf: string;
+  /** What the bot asked for last, so that "1" or "没用" can be read in context. */
+  expecting: Expecting;
+  nlu: Understanding | null;
+  /** Numbered options on screen: knowledge candidates or menu groups. */
+  choices: ScoredCandidate[];
+  /** Answers for the offered choices, by intent. */
+  topicAnswers: Record<string, AnswerView>;
+  /** The topic group picked from the menu, a prior for the next question. */
+  group: string | null;
+  topic: AnswerView | null;
+  lastIntent: { name: string; confidence: number } | null;
+  rejections: number;
+  failures: number;
+  handoff: { status: HandoffStatus; ticketId: string } | null;
+  /** Replies produced in the current turn. */
+  outbox: Reply[];
+}
+
+export interface ChartInput {
+  conversationId: string;
+  userId: string;
+  channel: Channel;
+}
+
+export type ChartEvent =
+  | { type: 'user.message'; text: string; dtmf?: string; channel: Channel }
+  | { type: 'session.timeout' }
+  | { type: 'xstate.done.actor.understand'; output: Understanding }
+  | { type: 'xstate.error.actor.understand'; error: unknown }
+  | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
+  | { type: 'xstate.error.actor.requestHandoff'; error: unknown };
+
+/** Inputs of the chart's invoked actors; the workflow runs each as an activity. */
+export interface UnderstandInput {
+  conversationId: string;
+  text: string;
+  group: string | null;
+}
+export interface RequestHandoffInput {
+  conversationId: string;
+  userId: string;
+  reason: string;
+}

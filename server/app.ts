@@ -1,0 +1,136 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Channel } from '../common/types';
+import type { ConversationService } from './conversation-service';
+import { ApiError, errorHandler } from './errors';
+import { RateLimiter } from './rate-limit';
+import { channelSchema, idSchema, imageBytes, inboundSchema, MAX_IMAGE_BYTES, MAX_TEXT } from './validation';
+
+export interface AppDeps {
+  ds: DataSource;
+  conversations: ConversationService;
+  channelToken: string;
+  rateLimiter: RateLimiter;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const route = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+/** SSE polls the store at this interval for messages that arrived later (agent replies, closing notes). */
+const SSE_POLL_MS = 1000;
+
+export function createApp({ ds, conversations, channelToken, rateLimiter }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', route(async (_req, res) => {
+    await ds.query('SELECT 1');
+    res.json({ ok: true });
+  }));
+
+  const api = express.Router();
+  api.use((req, _res, next) => {
+    const header = req.headers.authorization ?? '';
+    if (header !== `Bearer ${channelToken}`) return next(new ApiError(401, 'unauthorized', 'a valid bearer token is required'));
+    next();
+  });
+  // Room for a 5 MB image as base64 plus the other fields; larger bodies get 413 before parsing.
+  api.use(express.json({ limit: '7mb', strict: true }));
+
+  api.post('/channels/:channel/messages', route(async (req, res) => {
+    const channel = channelSchema.safeParse(req.params.channel);
+    if (!channel.success) throw new ApiError(400, 'invalid_channel', 'channel must be one of app, web, email, phone');
+    if (!req.is('application/json')) throw new ApiError(400, 'invalid_json', 'send the message as application/json');
+    const body = inboundSchema.safeParse(req.body);
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new ApiError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    const msg = body.data;
+    if ((msg.text?.length ?? 0) > MAX_TEXT) throw new ApiError(413, 'text_too_long', `text is limited to ${MAX_TEXT} characters`);
+    if (msg.image && imageBytes(msg.image) > MAX_IMAGE_BYTES) throw new ApiError(413, 'image_too_large', 'image is limited to 5 MB');
+    if (!msg.text?.trim() && !msg.image && !msg.dtmf) {
+      throw new ApiError(400, 'empty_message', 'a message needs text, an image or dtmf digits');
+    }
+    const wait = rateLimiter.take(msg.userId);
+    if (wait > 0) throw new ApiError(429, 'rate_limited', 'too many messages; slow down', wait);
+    res.json(await conversations.handle(channel.data as Channel, msg));
+  }));
+
+  api.get('/conversations/:id', route(async (req, res) => {
+    const conv = await findConversation(ds, req.params.id as string);
+    const messages = await listMessages(ds, conv.id);
+    res.json({ id: conv.id, userId: conv.user_id, channels: conv.channels, state: conv.state, status: conv.status, messages });
+  }));
+
+  api.get('/conversations/:id/messages', route(async (req, res) => {
+    const conv = await findConversation(ds, req.params.id as string);
+    const after = await resolveAfter(ds, conv.id, req.query.after);
+    res.json({ messages: await listMessages(ds, conv.id, after) });
+  }));
+
+  api.get('/conversations/:id/events', route(async (req, res) => {
+    const conv = await findConversation(ds, req.params.id as string);
+    let after = await resolveAfter(ds, conv.id, req.query.after ?? req.headers['last-event-id']);
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    let open = true;
+    req.on('close', () => (open = false));
+    while (open) {
+      const fresh = await listMessages(ds, conv.id, after).catch(() => []);
+      for (const m of fresh) {
+        res.write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
+        after = m.id;
+      }
+      await new Promise((r) => setTimeout(r, SSE_POLL_MS));
+    }
+  }));
+
+  app.use('/api', api);
+  app.use('/api', (_req, _res, next) => next(new ApiError(404, 'not_found', 'no such endpoint')));
+  app.use(errorHandler);
+  return app;
+}
+
+interface ConversationRecord {
+  id: string;
+  user_id: string;
+  channels: string[];
+  state: string;
+  status: string;
+}
+
+async function findConversation(ds: DataSource, id: string): Promise<ConversationRecord> {
+  if (!idSchema.safeParse(id).success) throw new ApiError(404, 'conversation_not_found', `no conversation ${id}`);
+  const [row] = await ds.query(`SELECT id::text, user_id, channels, state, status FROM conversations WHERE id = $1`, [id]);
+  if (!row) throw new ApiError(404, 'conversation_not_found', `no conversation ${id}`);
+  return row;
+}
+
+/** `after` may be our message id or the client's messageId. */
+async function resolveAfter(ds: DataSource, conversationId: string, after: unknown): Promise<string | null> {
+  if (after === undefined || after === '') return null;
+  if (typeof after !== 'string') throw new ApiError(400, 'invalid_request', 'after must be a message id');
+  const [row] = await ds.query(
+    `SELECT id::text FROM messages WHERE conversation_id = $1 AND (client_message_id = $2 OR id::text = $2) LIMIT 1`,
+    [conversationId, after],
+  );
+  if (!row) throw new ApiError(404, 'message_not_found', `no message ${after} in this conversation`);
+  return row.id;
+}
+
+async function listMessages(ds: DataSource, conversationId: string, after: string | null = null) {
+  const rows = await ds.query(
+    `SELECT id::text, sender, text, kind, options, channel, created_at FROM messages
+     WHERE conversation_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint) ORDER BY id`,
+    [conversationId, after],
+  );
+  return rows.map((r: { id: string; sender: string; text: string; kind: string | null; options: unknown; channel: string; created_at: Date }) => ({
+    id: r.id,
+    from: r.sender,
+    text: r.text,
+    at: new Date(r.created_at).toISOString(),
+    channel: r.channel,
+    ...(r.kind ? { kind: r.kind } : {}),
+    ...(r.options ? { options: r.options } : {}),
+  }));
+}

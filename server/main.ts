@@ -1,0 +1,36 @@
+import { Client, Connection } from '@temporalio/client';
+import { config } from '../common/config';
+import { Snowflake } from '../common/snowflake';
+import { openDatabase } from '../db/data-source';
+import { createApp } from './app';
+import { ConversationGateway } from './conversation-gateway';
+import { ConversationService } from './conversation-service';
+import { RateLimiter } from './rate-limit';
+
+/** HTTP process: the channel API. Temporal is connected lazily so the API can report 503 while it is down. */
+async function main() {
+  const ds = await openDatabase();
+  const connection = Connection.lazy({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const gateway = new ConversationGateway(
+    client,
+    config.taskQueue,
+    { inactivityMs: config.inactivityMs, turnsPerRun: config.turnsPerRun },
+    config.replyTimeoutMs,
+  );
+  const app = createApp({
+    ds,
+    conversations: new ConversationService(ds, gateway, new Snowflake(config.nodeId)),
+    channelToken: config.channelToken,
+    rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
+  });
+  const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
+  const stop = () => server.close(() => void ds.destroy().then(() => process.exit(0)));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error('[api] fatal', err);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { NativeConnection } from '@temporalio/worker';
+import { config } from '../common/config';
+import { openDatabase } from '../db/data-source';
+import { createConversationWorker } from './create';
+
+/** Worker process: runs conversation workflows and their activities until SIGINT/SIGTERM. */
+async function main() {
+  const ds = await openDatabase();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const { worker, knowledge } = await createConversationWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    ds,
+    nodeId: config.nodeId,
+    knowledgeRefreshMs: Number(process.env.CS_KNOWLEDGE_REFRESH_MS ?? 5000),
+  });
+  console.log(`[worker] polling ${config.taskQueue} on ${config.temporalAddress}`);
+  await worker.run(); // shuts down gracefully on SIGINT/SIGTERM
+  knowledge.stop();
+  await connection.close();
+  await ds.destroy();
+}
+
+main().catch((err) => {
+  console.error('[worker] fatal', err);
+  process.exit(1);
+});

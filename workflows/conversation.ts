@@ -1,0 +1,164 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ConversationActivities } from '../activities/types';
+import { CsChannel, CsHandoffStatus, CsLastIntent, CsState, CsUserTier } from '../common/search-attributes';
+import type { ConversationInput, ConversationView, InboundMessage, TranscriptEntry, TurnResult } from '../common/types';
+import { CHART_VERSION, stateName, type ConversationSnapshot } from '../machines/conversation';
+import { persistChart, restoreChart, runToRest, startChart, type ActorOutcome, type Invocation } from '../machines/interpret';
+import type { ChartEvent } from '../machines/types';
+
+export const messageUpdate = defineUpdate<TurnResult, [InboundMessage]>('message');
+export const viewQuery = defineQuery<ConversationView>('view');
+
+/** Failure type the API reads as "this conversation has ended, start a new one". */
+export const CONVERSATION_CLOSED = 'ConversationClosed';
+
+// Understanding reads an in-memory index: a local activity, retried once, then the chart's menu fallback.
+const { understand } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '2s',
+  retry: { maximumAttempts: 2, initialInterval: '50ms' },
+});
+const { requestHandoff } = proxyActivities<ConversationActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 },
+});
+// Closing must eventually happen, whatever the database is doing: retry without limit.
+const { closeConversation } = proxyActivities<ConversationActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+const RECENT_RESULTS = 32;
+const TRANSCRIPT_TAIL = 100;
+
+/** One conversation: the durable interpreter of the dialogue chart. */
+export async function conversation(input: ConversationInput): Promise<void> {
+  const { settings } = input;
+  let snapshot: ConversationSnapshot = input.carry
+    ? restoreChart(input.carry.snapshot)
+    : startChart({ conversationId: input.conversationId, userId: input.userId, channel: input.channel });
+  let turns = input.carry?.turns ?? 0;
+  const recent = new Map(input.carry?.recentResults ?? []);
+  const transcript: TranscriptEntry[] = input.carry?.transcript ?? [];
+  let turnsThisRun = 0;
+
+  // Turns run one at a time, in arrival order, whatever the number of concurrent updates.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  const finished = () => snapshot.status === 'done';
+
+  async function feed(event: ChartEvent): Promise<TurnResult> {
+    snapshot = await runToRest(snapshot, event, runActor);
+    const ctx = snapshot.context;
+    for (const r of ctx.outbox) transcript.push({ from: 'bot', text: r.text, kind: r.kind, turn: ctx.turn });
+    transcript.splice(0, Math.max(0, transcript.length - TRANSCRIPT_TAIL));
+    publish();
+    return {
+      replies: ctx.outbox,
+      state: stateName(snapshot),
+      ...(ctx.lastIntent ? { intent: ctx.lastIntent } : {}),
+      ...(ctx.handoff ? { handoff: { status: ctx.handoff.status } } : {}),
+      closed: finished(),
+    };
+  }
+
+  function publish(): void {
+    const ctx = snapshot.context;
+    upsertSearchAttributes([
+      { key: CsState, value: stateName(snapshot) },
+      { key: CsChannel, value: ctx.channel },
+      ...(ctx.lastIntent ? [{ key: CsLastIntent, value: ctx.lastIntent.name }] : []),
+      ...(ctx.handoff ? [{ key: CsHandoffStatus, value: ctx.handoff.status }] : []),
+    ]);
+    upsertMemo({ userId: input.userId, turns, chartVersion: CHART_VERSION });
+  }
+
+  setHandler(
+    messageUpdate,
+    (msg) =>
+      serialize(async () => {
+        const seen = recent.get(msg.messageId);
+        if (seen) return seen; // a retry that crossed a continue-as-new
+        if (finished()) throw ApplicationFailure.nonRetryable('conversation has ended', CONVERSATION_CLOSED);
+        transcript.push({ from: 'user', text: msg.text ?? msg.dtmf ?? '', turn: turns + 1 });
+        const result = await feed({ type: 'user.message', text: msg.text ?? '', dtmf: msg.dtmf, channel: msg.channel });
+        turns++;
+        turnsThisRun++;
+        recent.set(msg.messageId, result);
+        if (recent.size > RECENT_RESULTS) recent.delete(recent.keys().next().value!);
+        return result;
+      }),
+    {
+      validator: (msg) => {
+        if (finished()) throw new Error('conversation has ended');
+        if (!msg.messageId) throw new Error('messageId is required');
+      },
+    },
+  );
+
+  setHandler(viewQuery, () => ({
+    state: stateName(snapshot),
+    turns,
+    lastIntent: snapshot.context.lastIntent,
+    handoff: snapshot.context.handoff,
+    rejections: snapshot.context.rejections,
+    transcript,
+  }));
+
+  upsertSearchAttributes([{ key: CsUserTier, value: input.userTier }]);
+  publish();
+
+  let closeReason: 'goodbye' | 'inactivity' = 'goodbye';
+  while (!finished()) {
+    const seen = turns;
+    const active = await condition(() => turns !== seen || finished(), settings.inactivityMs);
+    if (!active) {
+      closeReason = 'inactivity';
+      await serialize(() => feed({ type: 'session.timeout' }));
+      break;
+    }
+    if (!finished() && (turnsThisRun >= settings.turnsPerRun || workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof conversation>({
+        ...input,
+        carry: { snapshot: persistChart(snapshot), turns, recentResults: [...recent], transcript },
+      });
+    }
+  }
+  await condition(allHandlersFinished);
+  await closeConversation({
+    conversationId: input.conversationId,
+    reason: closeReason,
+    replies: closeReason === 'inactivity' ? snapshot.context.outbox : [],
+  });
+}
+
+/** Run one chart actor as its activity; any failure becomes the chart's error event. */
+async function runActor(inv: Invocation): Promise<ActorOutcome> {
+  try {
+    switch (inv.src) {
+      case 'understand':
+        return { ok: true, output: await understand(inv.input as Parameters<typeof understand>[0]) };
+      case 'requestHandoff':
+        return { ok: true, output: await requestHandoff(inv.input as Parameters<typeof requestHandoff>[0]) };
+    }
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
