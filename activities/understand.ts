@@ -33,6 +33,6 @@ export function makeUnderstand(knowledge: KnowledgeHolder) {
     candidates = candidates.slice(0, 3);
     const answers: Record<string, AnswerView> = {};
     for (const c of candidates) answers[c.intent] = toAnswerView(index.entry(c.intent)!);
-    return { ...(meta ? { meta } : {}), candidates, answers };
+    return { ...(meta ? { meta: meta.intent, metaExact: meta.exact } : {}), candidates, answers };
   };
 }

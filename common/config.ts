@@ -1,4 +1,14 @@
 // Every setting comes from the environment; defaults suit a developer machine.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// scripts/setup.sh writes .data/db.env when it had to create a project-local PostgreSQL cluster.
+const dbEnvFile = path.join(__dirname, '..', '.data', 'db.env');
+if (!process.env.DATABASE_URL && existsSync(dbEnvFile)) {
+  const m = readFileSync(dbEnvFile, 'utf8').match(/^DATABASE_URL=(.+)$/m);
+  if (m) process.env.DATABASE_URL = m[1].trim();
+}
+
 const env = process.env;
 
 function int(name: string, fallback: number): number {

@@ -50,13 +50,16 @@ export class KnowledgeIndex {
       .slice(0, limit);
   }
 
-  /** A conversational act (greeting, thanks, yes/no, human please…) carried by a short message. */
-  detectMeta(text: string): string | undefined {
+  /**
+   * A conversational act (greeting, thanks, yes/no, human please…) carried by a short message.
+   * `exact` when the whole message is the act; a partial match ("推广没效果") may also be a question.
+   */
+  detectMeta(text: string): { intent: string; exact: boolean } | undefined {
     const norm = normalize(text).replace(/\s+/g, '');
     if (!norm) return undefined;
-    for (const [intent, { exact }] of Object.entries(this.lexicon)) if (exact.includes(norm)) return intent;
+    for (const [intent, { exact }] of Object.entries(this.lexicon)) if (exact.includes(norm)) return { intent, exact: true };
     for (const [intent, { contains }] of Object.entries(this.lexicon)) {
-      if (contains.some((c) => norm.includes(c)) && (intent === 'meta.human' || norm.length <= 12)) return intent;
+      if (contains.some((c) => norm.includes(c)) && (intent === 'meta.human' || norm.length <= 12)) return { intent, exact: false };
     }
     return undefined;
   }

@@ -37,7 +37,21 @@ function pickedKey(context: ChartContext): string | null {
   return m ? m[1] : null;
 }
 
-const meta = (context: ChartContext) => context.nlu?.meta;
+const isConfident = (context: ChartContext) => {
+  const [top, second] = context.nlu?.candidates ?? [];
+  return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= CONFIDENT_MARGIN;
+};
+
+/**
+ * The conversational act of the message, read in context: a partial match such as "推广没效果"
+ * is a rejection when the bot just asked for feedback, but a question when a topic matches well.
+ */
+function meta(context: ChartContext): string | undefined {
+  const nlu = context.nlu;
+  if (!nlu?.meta) return undefined;
+  if (nlu.metaExact || nlu.meta === 'meta.human' || context.expecting === 'feedback' || !isConfident(context)) return nlu.meta;
+  return undefined;
+}
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
 
 function adopt(context: ChartContext, answer: AnswerView | undefined, confidence: number): Partial<ChartContext> {
@@ -82,10 +96,7 @@ export const conversationSetup = setup({
     saysThanks: ({ context }: Ctx) => meta(context) === 'meta.thanks',
     saysGreeting: ({ context }: Ctx) => meta(context) === 'meta.greeting',
     isBareMeta: ({ context }: Ctx) => meta(context) !== undefined,
-    hasConfidentAnswer: ({ context }: Ctx) => {
-      const [top, second] = context.nlu?.candidates ?? [];
-      return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= CONFIDENT_MARGIN;
-    },
+    hasConfidentAnswer: ({ context }: Ctx) => isConfident(context),
     hasCandidates: ({ context }: Ctx) => (context.nlu?.candidates ?? []).some((c) => c.score >= CANDIDATE_SCORE),
     canOfferAlternative: ({ context }: Ctx) => context.rejections < MAX_REJECTIONS && context.topic !== null,
   },
@@ -105,7 +116,7 @@ export const conversationSetup = setup({
     storeUnderstanding: assign(({ event }) => {
       const nlu = (event as Extract<ChartEvent, { type: 'xstate.done.actor.understand' }>).output;
       const top = nlu.candidates[0];
-      const lastIntent = nlu.meta ? { name: nlu.meta, confidence: 1 } : top ? { name: top.intent, confidence: top.score } : null;
+      const lastIntent = nlu.meta && nlu.metaExact ? { name: nlu.meta, confidence: 1 } : top ? { name: top.intent, confidence: top.score } : nlu.meta ? { name: nlu.meta, confidence: 0.6 } : null;
       return { nlu, lastIntent };
     }),
     adoptTopCandidate: assign(({ context }: Ctx) => {

@@ -21,6 +21,8 @@ export interface ScoredCandidate {
 export interface Understanding {
   /** A conversational act (meta.*) when the message is one. */
   meta?: string;
+  /** The whole message is the act; otherwise it only contains it and may be a question too. */
+  metaExact?: boolean;
   /** Knowledge candidates, best first, scores 0..1. */
   candidates: ScoredCandidate[];
   /** Answers for the candidates, by intent. */

@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, type Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { config } from '../../common/config';
+import { searchAttributeKeys } from '../../common/search-attributes';
+import { Snowflake } from '../../common/snowflake';
+import type { ConversationSettings } from '../../common/types';
+import { ensureDatabase, openDatabase } from '../../db/data-source';
+import { seedKnowledge } from '../../knowledge/store';
+import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
+import { createApp } from '../../server/app';
+import { ConversationGateway } from '../../server/conversation-gateway';
+import { ConversationService } from '../../server/conversation-service';
+import { RateLimiter } from '../../server/rate-limit';
+import { createConversationWorker } from '../../worker/create';
+
+export const TOKEN = 'test-token';
+
+let runtimeInstalled = false;
+
+/** A fresh database named after the test file, dropped first so every run starts clean. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = new URL(config.databaseUrl);
+  url.pathname = `/cs_test_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const { Client: PgClient } = await import('pg');
+  const pg = new PgClient({ connectionString: admin.toString() });
+  await pg.connect();
+  await pg.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
+  await pg.end();
+  await ensureDatabase(url.toString());
+  return url.toString();
+}
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  ds: DataSource;
+  client: Client;
+  taskQueue: string;
+  baseUrl: string;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  post(channel: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  get(path: string): Promise<{ status: number; body: any }>;
+  teardown(): Promise<void>;
+}
+
+/** Real Temporal dev server (the installed CLI), real PostgreSQL, the real worker and HTTP API. */
+export async function startStack(name: string, opts: { settings?: Partial<ConversationSettings>; replyTimeoutMs?: number } = {}): Promise<Stack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+    runtimeInstalled = true;
+  }
+  const dbUrl = await freshDatabase(name);
+  const ds = await openDatabase(dbUrl);
+  await seedKnowledge(ds);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinary() },
+      searchAttributes: searchAttributeKeys,
+      extraArgs: devServerFlags.filter((f, i, all) => !f.startsWith('--search-attribute') && !all[i - 1]?.startsWith('--search-attribute')),
+      log: { format: 'pretty', level: 'warn' },
+    },
+  });
+  const taskQueue = `cs-test-${name}`;
+  const settings: ConversationSettings = { inactivityMs: 10 * 60_000, turnsPerRun: 40, ...opts.settings };
+  const gateway = new ConversationGateway(env.client, taskQueue, settings, opts.replyTimeoutMs ?? 20_000);
+  const app = createApp({
+    ds,
+    conversations: new ConversationService(ds, gateway, new Snowflake(1)),
+    channelToken: TOKEN,
+    rateLimiter: new RateLimiter(1000, 1000),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const stack: Stack = {
+    env,
+    ds,
+    client: env.client,
+    taskQueue,
+    baseUrl,
+    async startWorker() {
+      ({ worker } = await createConversationWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        ds,
+        nodeId: 2,
+      }));
+      running = worker.run();
+    },
+    async stopWorker() {
+      worker?.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async post(channel, body, headers = {}) {
+      const res = await fetch(`${baseUrl}/api/channels/${channel}/messages`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    },
+    async get(path) {
+      const res = await fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      return { status: res.status, body: await res.json() };
+    },
+    async teardown() {
+      await new Promise((r) => server.close(r));
+      if (worker) await stack.stopWorker();
+      await env.teardown();
+      await ds.destroy();
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
