@@ -4,6 +4,11 @@ import { normalize, tokenize } from './tokenize';
 
 /** How much the title + keywords document adds to the best matching example question. */
 const KEYWORD_WEIGHT = 0.5;
+/**
+ * Floor of the normalising scale (about the self-score of a two-word question), so that a
+ * one-word message such as "钱" matches weakly instead of perfectly.
+ */
+const MIN_SCALE = 20;
 
 /**
  * In-memory retrieval over the knowledge graph: BM25 over each entry's example questions
@@ -34,7 +39,7 @@ export class KnowledgeIndex {
   search(text: string, limit = 3): Candidate[] {
     const terms = tokenize(text);
     if (terms.length === 0) return [];
-    const scale = this.questions.selfScore(terms) || 1;
+    const scale = Math.max(MIN_SCALE, this.questions.selfScore(terms));
     const best = new Map<number, number>();
     for (const [doc, s] of this.questions.score(terms)) {
       const owner = this.questionOwner[doc];
