@@ -31,11 +31,12 @@ const say = (context: ChartContext, ...more: Array<Reply | null>): Reply[] => [
 ];
 
 /** The digit the user picked: a DTMF key, or a message that is only a number such as "2" / "２号". */
-function pickedKey(context: ChartContext): string | null {
-  if (context.dtmf) return context.dtmf.slice(0, 1);
-  const m = context.text.normalize('NFKC').trim().match(/^(?:第)?(\d)(?:个|号|项)?[。.!！]?$/);
+function keyOf(text: string, dtmf: string | undefined): string | null {
+  if (dtmf) return dtmf.slice(0, 1);
+  const m = text.normalize('NFKC').trim().match(/^(?:第)?(\d)(?:个|号|项)?[。.!！]?$/);
   return m ? m[1] : null;
 }
+const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
 
 const isConfident = (context: ChartContext) => {
   const [top, second] = context.nlu?.candidates ?? [];
@@ -79,6 +80,10 @@ export const conversationSetup = setup({
     }),
   },
   guards: {
+    // A number typed or keyed while options are on screen needs no understanding: route it directly,
+    // which also keeps the menu usable when the understanding activity is down.
+    isPick: ({ context, event }) =>
+      event.type === 'user.message' && awaitingPick(context) && keyOf(event.text, event.dtmf) !== null,
     pickedHuman: ({ context }: Ctx) => awaitingPick(context) && pickedKey(context) === HUMAN_KEY,
     wantsHuman: ({ context }: Ctx) => meta(context) === 'meta.human',
     saysGoodbye: ({ context }: Ctx) => meta(context) === 'meta.goodbye',
