@@ -68,19 +68,6 @@ export class KnowledgeIndex {
     }
     return undefined;
   }
-
-  /** Topics for the numbered fallback menu, one per group, in content order. */
-  menu(size = 7): Candidate[] {
-    const seen = new Set<string>();
-    const topics: Candidate[] = [];
-    for (const e of this.entries) {
-      const group = e.intent.split('.')[0];
-      if (seen.has(group)) continue;
-      seen.add(group);
-      topics.push({ intent: e.intent, title: e.title, menuLabel: e.menuLabel, score: 0 });
-    }
-    return topics.slice(0, size);
-  }
 }
 
 function round(x: number): number {

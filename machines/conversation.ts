@@ -43,15 +43,17 @@ const isConfident = (context: ChartContext) => {
   return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= CONFIDENT_MARGIN;
 };
 
+const hasCandidate = (context: ChartContext) => (context.nlu?.candidates ?? []).some((c) => c.score >= CANDIDATE_SCORE);
+
 /**
  * The conversational act of the message, read in context: a partial match such as "推广没效果"
- * is a rejection when the bot just asked for feedback, but a question when a topic matches well.
+ * is a rejection when the bot just asked for feedback, but a question when it matches a topic.
  */
 function meta(context: ChartContext): string | undefined {
   const nlu = context.nlu;
   if (!nlu?.meta) return undefined;
-  if (nlu.metaExact || nlu.meta === 'meta.human' || context.expecting === 'feedback' || !isConfident(context)) return nlu.meta;
-  return undefined;
+  if (nlu.metaExact || nlu.meta === 'meta.human' || context.expecting === 'feedback') return nlu.meta;
+  return hasCandidate(context) ? undefined : nlu.meta;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
 
@@ -102,7 +104,7 @@ export const conversationSetup = setup({
     saysGreeting: ({ context }: Ctx) => meta(context) === 'meta.greeting',
     isBareMeta: ({ context }: Ctx) => meta(context) !== undefined,
     hasConfidentAnswer: ({ context }: Ctx) => isConfident(context),
-    hasCandidates: ({ context }: Ctx) => (context.nlu?.candidates ?? []).some((c) => c.score >= CANDIDATE_SCORE),
+    hasCandidates: ({ context }: Ctx) => hasCandidate(context),
     canOfferAlternative: ({ context }: Ctx) => context.rejections < MAX_REJECTIONS && context.topic !== null,
   },
   actions: {

@@ -23,6 +23,7 @@ export function startChart(input: ChartInput): ConversationSnapshot {
 }
 
 export function stepChart(snapshot: ConversationSnapshot, event: ChartEvent): [ConversationSnapshot, Invocation[]] {
+  if (snapshot.status !== 'active') return [snapshot, []]; // a closed conversation takes no more events
   const [next, actions] = transition(conversationMachine, snapshot, event);
   return [next, invocationsOf(next, actions)];
 }

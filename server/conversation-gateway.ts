@@ -1,5 +1,5 @@
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { CsChannel, CsUserTier } from '../common/search-attributes';
 import type { Channel, ConversationSettings, ConversationView, InboundMessage, TurnResult } from '../common/types';
 import { CONVERSATION_CLOSED, conversation, messageUpdate, viewQuery } from '../workflows/conversation';
@@ -27,9 +27,32 @@ export class ConversationGateway {
     private readonly replyTimeoutMs: number,
   ) {}
 
-  /** Start the workflow if needed and run the turn (update-with-start); `updateId` makes retries idempotent. */
-  async deliver(conv: ConversationRef, msg: InboundMessage, updateId: string): Promise<TurnResult> {
-    const startWorkflowOperation = new WithStartWorkflowOperation(conversation, {
+  /**
+   * Run the turn as an Update; `updateId` makes retries idempotent. A conversation that may not have
+   * a workflow yet gets update-with-start; a running one a plain (cheaper) update.
+   */
+  async deliver(conv: ConversationRef, msg: InboundMessage, updateId: string, started: boolean): Promise<TurnResult> {
+    const turn = this.withReplyTimeout(async () => {
+      if (started) {
+        try {
+          return await this.client.workflow.getHandle(workflowIdOf(conv.id)).executeUpdate(messageUpdate, { args: [msg], updateId });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err; // else: start it below
+        }
+      }
+      return this.client.workflow.executeUpdateWithStart(messageUpdate, {
+        args: [msg],
+        updateId,
+        startWorkflowOperation: this.startOperation(conv),
+      });
+    });
+    return turn.catch((err) => {
+      throw isClosed(err) ? new ConversationClosedError(`conversation ${conv.id} has ended`) : err;
+    });
+  }
+
+  private startOperation(conv: ConversationRef) {
+    return new WithStartWorkflowOperation(conversation, {
       workflowId: workflowIdOf(conv.id),
       taskQueue: this.taskQueue,
       args: [{ conversationId: conv.id, userId: conv.userId, channel: conv.channel, userTier: conv.userTier, settings: this.settings }],
@@ -42,18 +65,15 @@ export class ConversationGateway {
       ],
       memo: { userId: conv.userId },
     });
+  }
+
+  private async withReplyTimeout(run: () => Promise<TurnResult>): Promise<TurnResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ReplyTimeoutError('the conversation did not answer in time')), this.replyTimeoutMs);
     });
     try {
-      return await Promise.race([
-        this.client.workflow.executeUpdateWithStart(messageUpdate, { args: [msg], updateId, startWorkflowOperation }),
-        timeout,
-      ]);
-    } catch (err) {
-      if (isClosed(err)) throw new ConversationClosedError(`conversation ${conv.id} has ended`);
-      throw err;
+      return await Promise.race([run(), timeout]);
     } finally {
       clearTimeout(timer);
     }

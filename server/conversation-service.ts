@@ -21,6 +21,7 @@ interface StoredMessage {
 }
 
 const DEFAULT_TIER = 'standard';
+const NEW_STATE = 'greeting';
 
 /**
  * The channel message flow: store the message first (so an accepted message is never lost),
@@ -87,7 +88,7 @@ export class ConversationService {
     // The partial unique index allows one open conversation per user; concurrent first messages meet in it.
     await manager.query(
       `INSERT INTO conversations (id, user_id, status, state, channels, user_tier)
-       VALUES ($1, $2, 'open', 'greeting', $3, $4)
+       VALUES ($1, $2, 'open', '${NEW_STATE}', $3, $4)
        ON CONFLICT (user_id) WHERE status = 'open' DO NOTHING`,
       [this.ids.next(), userId, JSON.stringify([channel]), DEFAULT_TIER],
     );
@@ -96,13 +97,14 @@ export class ConversationService {
   }
 
   private async answer(channel: Channel, body: InboundBody, stored: StoredMessage, mayMove: boolean): Promise<ChannelResponse> {
-    const [conv] = await this.ds.query(`SELECT user_tier FROM conversations WHERE id = $1`, [stored.conversationId]);
+    const [conv] = await this.ds.query(`SELECT user_tier, state FROM conversations WHERE id = $1`, [stored.conversationId]);
     let result: TurnResult;
     try {
       result = await this.gateway.deliver(
         { id: stored.conversationId, userId: body.userId, channel, userTier: conv.user_tier },
         { messageId: stored.id, channel, text: body.text, dtmf: body.dtmf, hasImage: !!body.image },
         `msg-${stored.id}`,
+        conv.state !== NEW_STATE, // the first recorded turn moves the state off 'greeting'
       );
     } catch (err) {
       if (err instanceof ConversationClosedError && mayMove) {
@@ -145,11 +147,18 @@ export class ConversationService {
         JSON.stringify(response),
       ]);
       if (claimed === 0) return; // a concurrent retry recorded it
-      for (const r of result.replies) {
+      if (result.replies.length > 0) {
+        // One statement for all replies; they go out on the channel the user wrote from.
         await tx.query(
           `INSERT INTO messages (id, conversation_id, user_id, sender, channel, text, kind, options)
-           VALUES ($1, $2, $3, 'bot', (SELECT channel FROM messages WHERE id = $4), $5, $6, $7)`,
-          [this.ids.next(), stored.conversationId, body.userId, stored.id, r.text, r.kind, r.options ? JSON.stringify(r.options) : null],
+           SELECT r.id, $1, $2, 'bot', (SELECT channel FROM messages WHERE id = $3), r.text, r.kind, r.options
+           FROM jsonb_to_recordset($4::jsonb) AS r(id bigint, text text, kind varchar, options jsonb)`,
+          [
+            stored.conversationId,
+            body.userId,
+            stored.id,
+            JSON.stringify(result.replies.map((r) => ({ id: this.ids.next(), text: r.text, kind: r.kind, options: r.options ?? null }))),
+          ],
         );
       }
       await tx.query(

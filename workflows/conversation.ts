@@ -53,6 +53,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
   const recent = new Map(input.carry?.recentResults ?? []);
   const transcript: TranscriptEntry[] = input.carry?.transcript ?? [];
   let turnsThisRun = 0;
+  let lastActivity = Date.now();
 
   // Turns run one at a time, in arrival order, whatever the number of concurrent updates.
   let tail: Promise<unknown> = Promise.resolve();
@@ -78,15 +79,20 @@ export async function conversation(input: ConversationInput): Promise<void> {
     };
   }
 
+  // Search attributes are upserted only when they change: each upsert is a history event.
+  const published = new Map<string, string>();
   function publish(): void {
     const ctx = snapshot.context;
-    upsertSearchAttributes([
-      { key: CsState, value: stateName(snapshot) },
-      { key: CsChannel, value: ctx.channel },
-      ...(ctx.lastIntent ? [{ key: CsLastIntent, value: ctx.lastIntent.name }] : []),
-      ...(ctx.handoff ? [{ key: CsHandoffStatus, value: ctx.handoff.status }] : []),
-    ]);
-    upsertMemo({ userId: input.userId, turns, chartVersion: CHART_VERSION });
+    const wanted: Array<[typeof CsState, string | undefined]> = [
+      [CsState, stateName(snapshot)],
+      [CsChannel, ctx.channel],
+      [CsLastIntent, ctx.lastIntent?.name],
+      [CsHandoffStatus, ctx.handoff?.status],
+    ];
+    const changed = wanted.filter(([key, value]) => value !== undefined && published.get(key.name) !== value);
+    if (changed.length === 0) return;
+    for (const [key, value] of changed) published.set(key.name, value!);
+    upsertSearchAttributes(changed.map(([key, value]) => ({ key, value: value! })));
   }
 
   setHandler(
@@ -100,6 +106,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
         const result = await feed({ type: 'user.message', text: msg.text ?? '', dtmf: msg.dtmf, channel: msg.channel });
         turns++;
         turnsThisRun++;
+        lastActivity = Date.now();
         recent.set(msg.messageId, result);
         if (recent.size > RECENT_RESULTS) recent.delete(recent.keys().next().value!);
         return result;
@@ -122,18 +129,21 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }));
 
   upsertSearchAttributes([{ key: CsUserTier, value: input.userTier }]);
+  upsertMemo({ userId: input.userId, chartVersion: CHART_VERSION });
   publish();
 
+  const shouldContinueAsNew = () => turnsThisRun >= settings.turnsPerRun || workflowInfo().continueAsNewSuggested;
   let closeReason: 'goodbye' | 'inactivity' = 'goodbye';
+  // One inactivity timer that is re-armed only when it fires early, not a new timer per turn.
   while (!finished()) {
-    const seen = turns;
-    const active = await condition(() => turns !== seen || finished(), settings.inactivityMs);
-    if (!active) {
+    const idleFor = Date.now() - lastActivity;
+    if (idleFor >= settings.inactivityMs) {
       closeReason = 'inactivity';
       await serialize(() => feed({ type: 'session.timeout' }));
       break;
     }
-    if (!finished() && (turnsThisRun >= settings.turnsPerRun || workflowInfo().continueAsNewSuggested)) {
+    const woke = await condition(() => finished() || shouldContinueAsNew(), settings.inactivityMs - idleFor);
+    if (woke && !finished()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof conversation>({
         ...input,

@@ -1,0 +1,605 @@
+import { describe, it, expect } from 'vitest';
+import { getMicrosteps } from 'xstate';
+import chartJson from '../../machines/conversation.chart.json';
+import { conversationMachine, stateName, type ConversationSnapshot } from '../../machines/conversation';
+import {
+  persistChart,
+  restoreChart,
+  runToRest,
+  startChart,
+  stepChart,
+  type ActorOutcome,
+  type Invocation,
+} from '../../machines/interpret';
+import { MENU_GROUPS, replies } from '../../machines/replies';
+import type { AnswerView, ChartEvent, ScoredCandidate, Understanding } from '../../machines/types';
+import type { Channel, Reply } from '../../common/types';
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built knowledge answers and understandings
+// ---------------------------------------------------------------------------------------------
+
+function answerView(intent: string, title: string, withOffer: boolean): AnswerView {
+  return {
+    intent,
+    title,
+    solution: { summary: `${title}的解决办法`, steps: [`${title}第一步`, `${title}第二步`] },
+    alternative: { summary: `${title}的备选办法`, steps: [`${title}备选第一步`] },
+    policy: `${title}的规则说明`,
+    conversion: withOffer
+      ? { product: '流量工具包', pitch: '试试热推，让更多人看到您的作品', entry: '付费推广入口', link: 'app://promotion/boost' }
+      : null,
+  };
+}
+
+const TRAFFIC = answerView('creator.low_traffic', '视频播放量低', true);
+const LOGIN = answerView('account.login', '登录不上', false);
+const PROMOTION = answerView('creator.promotion', '付费推广效果', false);
+
+function candidate(a: AnswerView, score: number): ScoredCandidate {
+  return { intent: a.intent, title: a.title, menuLabel: a.title.slice(0, 6), score };
+}
+
+/** An understanding with knowledge candidates (best first) and optionally a conversational act. */
+function nlu(cands: Array<[AnswerView, number]>, meta?: { intent: string; exact: boolean }): Understanding {
+  const answers: Record<string, AnswerView> = {};
+  for (const [a] of cands) answers[a.intent] = a;
+  return {
+    ...(meta ? { meta: meta.intent, metaExact: meta.exact } : {}),
+    candidates: cands.map(([a, s]) => candidate(a, s)),
+    answers,
+  };
+}
+const act = (intent: string, exact = true) => nlu([], { intent, exact });
+
+const ok = (output: unknown): ActorOutcome => ({ ok: true, output });
+const fail = (error = 'activity failed'): ActorOutcome => ({ ok: false, error });
+
+// ---------------------------------------------------------------------------------------------
+// A fake actor runner and a small driver
+// ---------------------------------------------------------------------------------------------
+
+interface Script {
+  understand?: ActorOutcome;
+  handoff?: ActorOutcome;
+}
+
+class FakeActors {
+  readonly calls: Invocation[] = [];
+  script: Script = {};
+
+  readonly run = async (inv: Invocation): Promise<ActorOutcome> => {
+    this.calls.push(inv);
+    if (inv.src === 'understand') {
+      if (!this.script.understand) throw new Error('the test did not expect understanding to run');
+      return this.script.understand;
+    }
+    return this.script.handoff ?? ok({ ticketId: 'T-1', status: 'queued' });
+  };
+
+  callsTo(src: string): Invocation[] {
+    return this.calls.filter((c) => c.src === src);
+  }
+}
+
+function begin(channel: Channel = 'app'): ConversationSnapshot {
+  return startChart({ conversationId: '1001', userId: 'user_1', channel });
+}
+
+function message(text: string, channel: Channel = 'app', dtmf?: string): ChartEvent {
+  return { type: 'user.message', text, channel, ...(dtmf !== undefined ? { dtmf } : {}) };
+}
+
+async function say(
+  snapshot: ConversationSnapshot,
+  actors: FakeActors,
+  text: string,
+  script: Script = {},
+  channel: Channel = 'app',
+  dtmf?: string,
+): Promise<ConversationSnapshot> {
+  actors.script = script;
+  return runToRest(snapshot, message(text, channel, dtmf), actors.run);
+}
+
+const kinds = (s: ConversationSnapshot) => s.context.outbox.map((r: Reply) => r.kind);
+const texts = (s: ConversationSnapshot) => s.context.outbox.map((r: Reply) => r.text);
+
+/** A conversation that has been answered with TRAFFIC and waits for feedback. */
+async function answered(actors: FakeActors, topic: AnswerView = TRAFFIC): Promise<ConversationSnapshot> {
+  const s = await say(begin(), actors, '我的视频没人看', { understand: ok(nlu([[topic, 0.8]])) });
+  expect(stateName(s)).toBe('answering.awaitingFeedback');
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart JSON helpers
+// ---------------------------------------------------------------------------------------------
+
+type StateJson = { states?: Record<string, StateJson>; invoke?: unknown; [k: string]: unknown };
+
+function statePaths(node: StateJson, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(node.states ?? {})) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    out.push(path, ...statePaths(child, path));
+  }
+  return out;
+}
+
+function invokes(node: StateJson, prefix = ''): Array<{ path: string; invoke: Record<string, unknown> }> {
+  const out: Array<{ path: string; invoke: Record<string, unknown> }> = [];
+  if (node.invoke) {
+    const list = Array.isArray(node.invoke) ? node.invoke : [node.invoke];
+    for (const inv of list) out.push({ path: prefix || '(root)', invoke: inv as Record<string, unknown> });
+  }
+  for (const [name, child] of Object.entries(node.states ?? {})) {
+    out.push(...invokes(child, prefix ? `${prefix}.${name}` : name));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure
+// ---------------------------------------------------------------------------------------------
+
+describe('dialogue chart structure', () => {
+  it('can reach every state of the chart from the greeting by some conversation', async () => {
+    interface Stimulus {
+      label: string;
+      event: ChartEvent;
+      understand: ActorOutcome;
+      handoff: ActorOutcome;
+    }
+    const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
+      { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
+      { label: 'traffic question', event: message('视频没人看'), understand: ok(nlu([[TRAFFIC, 0.8], [LOGIN, 0.2]])) },
+      { label: 'login question', event: message('登不上去'), understand: ok(nlu([[LOGIN, 0.7]])) },
+      { label: 'vague question', event: message('有问题'), understand: ok(nlu([[TRAFFIC, 0.4], [LOGIN, 0.35]])) },
+      { label: 'deny', event: message('没用'), understand: ok(act('meta.deny')) },
+      { label: 'affirm', event: message('解决了'), understand: ok(act('meta.affirm')) },
+      { label: 'thanks', event: message('谢谢'), understand: ok(act('meta.thanks')) },
+      { label: 'goodbye', event: message('再见'), understand: ok(act('meta.goodbye')) },
+      { label: 'human', event: message('转人工'), understand: ok(act('meta.human')) },
+      { label: 'gibberish', event: message('啊啊啊'), understand: ok(nlu([])) },
+      { label: 'understanding down', event: message('视频没人看'), understand: fail() },
+      { label: 'digit 1', event: message('1'), understand: ok(nlu([])) },
+      { label: 'digit 2', event: message('2'), understand: ok(nlu([])) },
+      { label: 'digit 0', event: message('0'), understand: ok(nlu([])) },
+      { label: 'keypad 2', event: message('', 'phone', '2'), understand: ok(nlu([])) },
+      { label: 'timeout', event: { type: 'session.timeout' }, understand: ok(nlu([])) },
+    ];
+    const stimuli: Stimulus[] = [];
+    // Only these can lead to a handoff request; they are tried with agents available and not.
+    const mayHandOff = new Set(['deny', 'human', 'digit 0']);
+    for (const u of userSays) {
+      stimuli.push({ ...u, handoff: ok({ ticketId: 'T-9', status: 'queued' }) });
+      if (mayHandOff.has(u.label)) stimuli.push({ ...u, label: `${u.label} (agents unavailable)`, handoff: fail('no agents') });
+    }
+
+    const visited = new Set<string>();
+    const mark = (s: ConversationSnapshot) => {
+      const parts = stateName(s).split('.');
+      for (let i = 1; i <= parts.length; i++) visited.add(parts.slice(0, i).join('.'));
+    };
+    // Eventless pass-through states (routing, notHelped) never rest in a snapshot; XState's pure
+    // getMicrosteps shows the intermediate snapshots of a step without running anything.
+    const markMicrosteps = (s: ConversationSnapshot, e: ChartEvent) => {
+      for (const [micro] of getMicrosteps(conversationMachine, s, e)) mark(micro);
+    };
+    const keyOf = (s: ConversationSnapshot) =>
+      JSON.stringify([
+        stateName(s),
+        s.status,
+        s.context.expecting,
+        Math.min(s.context.rejections, 3),
+        s.context.topic?.intent ?? null,
+        s.context.choices.length,
+        s.context.failures > 0,
+      ]);
+
+    const initial = begin();
+    mark(initial);
+    const seen = new Set([keyOf(initial)]);
+    const queue: ConversationSnapshot[] = [initial];
+    let expanded = 0;
+    while (queue.length > 0 && expanded < 3000) {
+      const from = queue.shift()!;
+      expanded++;
+      for (const stim of stimuli) {
+        markMicrosteps(from, stim.event);
+        let [current, pending] = stepChart(from, stim.event);
+        mark(current); // a state that invokes an actor is seen here, before the actor's result
+        while (pending.length > 0) {
+          const inv = pending.shift()!;
+          const outcome = inv.src === 'understand' ? stim.understand : stim.handoff;
+          const result = (
+            outcome.ok
+              ? { type: `xstate.done.actor.${inv.id}`, output: outcome.output }
+              : { type: `xstate.error.actor.${inv.id}`, error: outcome.error }
+          ) as ChartEvent;
+          markMicrosteps(current, result);
+          const [next, more] = stepChart(current, result);
+          current = next;
+          mark(current);
+          pending = [...pending, ...more];
+        }
+        // The interpreter's own loop must end in the same place as this observed walk.
+        const atRest = await runToRest(from, stim.event, async (inv) => (inv.src === 'understand' ? stim.understand : stim.handoff));
+        expect(stateName(atRest), stim.label).toBe(stateName(current));
+
+        const key = keyOf(current);
+        if (!seen.has(key)) {
+          seen.add(key);
+          if (current.status === 'active') queue.push(current);
+        }
+      }
+    }
+
+    const all = statePaths(chartJson as unknown as StateJson);
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'routing',
+        'notHelped',
+        'answering.awaitingFeedback',
+        'offeringAlternative.awaitingFeedback',
+        'handoff.requesting',
+        'handoff.queued',
+        'closed',
+      ]),
+    );
+    const unreached = all.filter((p) => !visited.has(p));
+    expect(unreached).toEqual([]);
+  });
+
+  it('gives every actor the chart invokes both a success and a failure path', () => {
+    const found = invokes(chartJson as unknown as StateJson);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['requestHandoff', 'understand']);
+    for (const { path, invoke } of found) {
+      expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
+      expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Conversations
+// ---------------------------------------------------------------------------------------------
+
+describe('answering a question', () => {
+  it('greets on the first message and then answers it, offering the product and asking if it helped', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8], [LOGIN, 0.2]])) });
+
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(kinds(s)).toEqual(['system', 'answer', 'offer', 'question']);
+    expect(s.context.outbox[0]).toEqual(replies.greeting());
+    expect(s.context.outbox[1].text).toContain('视频播放量低');
+    expect(s.context.outbox[1].text).toContain('1. 视频播放量低第一步');
+    expect(s.context.outbox[1].text).toContain('2. 视频播放量低第二步');
+    expect(s.context.outbox[2].text).toContain('流量工具包');
+    expect(s.context.outbox[3].options?.map((o) => o.key)).toEqual(['yes', 'no']);
+    expect(actors.callsTo('understand')[0].input).toEqual({ conversationId: '1001', text: '我的视频没人看', group: null });
+  });
+
+  it('does not greet again and makes no offer when the topic has none', async () => {
+    const actors = new FakeActors();
+    const first = await answered(actors);
+    const s = await say(first, actors, '登录不上', { understand: ok(nlu([[LOGIN, 0.7]])) });
+
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(kinds(s)).toEqual(['answer', 'question']);
+    expect(s.context.outbox[0].text).toContain('登录不上');
+    expect(s.context.topic?.intent).toBe('account.login');
+  });
+
+  it('keeps only the current turn\'s replies in the outbox', async () => {
+    const actors = new FakeActors();
+    const first = await answered(actors);
+    expect(texts(first)).toContain(replies.greeting().text);
+
+    const second = await say(first, actors, '没用', { understand: ok(act('meta.deny')) });
+    expect(texts(second)).not.toContain(replies.greeting().text);
+    expect(second.context.outbox.some((r) => r.text.includes('视频播放量低第一步'))).toBe(false);
+    expect(kinds(second)).toEqual(['answer', 'question']);
+    expect(second.context.turn).toBe(2);
+  });
+});
+
+describe('feedback on an answer', () => {
+  it('offers the alternative solution when the user says it did not help', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, '没用', { understand: ok(act('meta.deny')) });
+
+    expect(stateName(s)).toBe('offeringAlternative.awaitingFeedback');
+    expect(kinds(s)).toEqual(['answer', 'question']);
+    expect(s.context.outbox[0]).toEqual(replies.alternative(TRAFFIC));
+    expect(s.context.outbox[0].text).toContain('视频播放量低的备选办法');
+    expect(s.context.outbox[0].text).toContain('1. 视频播放量低备选第一步');
+    expect(s.context.rejections).toBe(1);
+  });
+
+  it('hands over to a human agent when the alternative does not help either', async () => {
+    const actors = new FakeActors();
+    let s = await say(await answered(actors), actors, '没用', { understand: ok(act('meta.deny')) });
+    s = await say(s, actors, '还是不行', { understand: ok(act('meta.deny')), handoff: ok({ ticketId: 'T-42', status: 'queued' }) });
+
+    expect(stateName(s)).toBe('handoff.queued');
+    expect(kinds(s)).toEqual(['apology', 'handoff']);
+    expect(s.context.outbox[0]).toEqual(replies.escalating());
+    expect(s.context.outbox[1]).toEqual(replies.handoffQueued());
+    expect(s.context.handoff).toEqual({ status: 'queued', ticketId: 'T-42' });
+    const handoffCalls = actors.callsTo('requestHandoff');
+    expect(handoffCalls).toHaveLength(1);
+    expect(handoffCalls[0].input).toEqual({ conversationId: '1001', userId: 'user_1', reason: 'solutions_rejected' });
+  });
+
+  it('apologises and shows the menu when no human agent can be reached', async () => {
+    const actors = new FakeActors();
+    let s = await say(await answered(actors), actors, '没用', { understand: ok(act('meta.deny')) });
+    s = await say(s, actors, '没用', { understand: ok(act('meta.deny')), handoff: fail('queue is down') });
+
+    expect(stateName(s)).toBe('menu');
+    expect(texts(s)).toContain(replies.handoffUnavailable().text);
+    expect(s.context.outbox[s.context.outbox.length - 1]).toEqual(replies.menu());
+    expect(s.context.handoff).toBeNull();
+    expect(s.context.expecting).toBe('menu');
+  });
+
+  it.each([
+    ['解决了', 'meta.affirm'],
+    ['谢谢', 'meta.thanks'],
+  ])('treats "%s" after an answer as solved', async (text, meta) => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, text, { understand: ok(act(meta)) });
+
+    expect(stateName(s)).toBe('resolved');
+    expect(s.context.outbox).toEqual([replies.glad()]);
+    expect(s.context.expecting).toBe('question');
+  });
+
+  it('treats "有用" after the alternative as solved too', async () => {
+    const actors = new FakeActors();
+    let s = await say(await answered(actors), actors, '没用', { understand: ok(act('meta.deny')) });
+    s = await say(s, actors, '有用', { understand: ok(act('meta.affirm')) });
+    expect(stateName(s)).toBe('resolved');
+    expect(s.context.outbox).toEqual([replies.glad()]);
+  });
+});
+
+describe('numbered menu', () => {
+  it('apologises and lists the seven topic groups and 0 for a human when understanding fails', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '我有个问题', { understand: fail('index not loaded') });
+
+    expect(stateName(s)).toBe('menu');
+    expect(kinds(s)).toEqual(['system', 'apology', 'menu']);
+    expect(s.context.outbox[1]).toEqual(replies.understandingFailed());
+    const menu = s.context.outbox[2];
+    expect(menu.options?.map((o) => o.key)).toEqual(['1', '2', '3', '4', '5', '6', '7', '0']);
+    const lines = menu.text.split('\n');
+    expect(lines).toHaveLength(8);
+    for (const g of MENU_GROUPS) expect(lines).toContain(`${g.key}. ${g.label}`);
+    expect(lines[7]).toBe('0. 转人工客服');
+    expect(s.context.failures).toBe(1);
+  });
+
+  it('picks the account group with "2" without needing understanding, then asks for details', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '我有个问题', { understand: fail() });
+    const understandCalls = actors.callsTo('understand').length;
+
+    s = await say(s, actors, '2', {}); // no understanding scripted: it must not run
+    expect(actors.callsTo('understand')).toHaveLength(understandCalls);
+    expect(stateName(s)).toBe('idle');
+    expect(kinds(s)).toEqual(['question']);
+    expect(s.context.outbox[0].text).toContain('账号');
+    expect(s.context.group).toBe('account');
+
+    // The next question is understood with the picked group as a prior.
+    s = await say(s, actors, '登不上去', { understand: ok(nlu([[LOGIN, 0.7]])) });
+    expect(actors.callsTo('understand').at(-1)?.input).toEqual({ conversationId: '1001', text: '登不上去', group: 'account' });
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+  });
+
+  it('hands over to a human when "0" is picked in the menu', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '我有个问题', { understand: fail() });
+    s = await say(s, actors, '0', { handoff: ok({ ticketId: 'T-7', status: 'queued' }) });
+
+    expect(stateName(s)).toBe('handoff.queued');
+    expect(s.context.outbox).toEqual([replies.handoffQueued()]);
+    expect(actors.callsTo('requestHandoff')[0].input).toMatchObject({ reason: 'bot_failure' });
+  });
+});
+
+describe('clarifying an ambiguous question', () => {
+  async function clarifying(actors: FakeActors, channel: Channel = 'app'): Promise<ConversationSnapshot> {
+    const s = await say(begin(channel), actors, '有点问题', { understand: ok(nlu([[TRAFFIC, 0.42], [LOGIN, 0.38]])) }, channel);
+    expect(stateName(s)).toBe('clarifying');
+    return s;
+  }
+
+  it('lists close candidates as numbered options with 0 for a human', async () => {
+    const actors = new FakeActors();
+    const s = await clarifying(actors);
+    const question = s.context.outbox[s.context.outbox.length - 1];
+    expect(question.kind).toBe('question');
+    expect(question.text).toContain('1. 视频播放量低');
+    expect(question.text).toContain('2. 登录不上');
+    expect(question.text).toContain('0. 都不是，转人工');
+    expect(question.options?.map((o) => o.key)).toEqual(['1', '2', '0']);
+  });
+
+  it('asks which topic is meant even for a high score when the runner-up is close', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '有点问题', { understand: ok(nlu([[TRAFFIC, 0.7], [LOGIN, 0.6]])) });
+    expect(stateName(s)).toBe('clarifying');
+    expect(s.context.topic).toBeNull();
+  });
+
+  it('answers the second candidate when the user replies "2"', async () => {
+    const actors = new FakeActors();
+    const s = await say(await clarifying(actors), actors, '2', {});
+
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.topic?.intent).toBe('account.login');
+    expect(s.context.outbox[0]).toEqual(replies.answer(LOGIN));
+  });
+
+  it('accepts "第2个" and a full-width "２号" as picks', async () => {
+    for (const text of ['第2个', '２号']) {
+      const actors = new FakeActors();
+      const s = await say(await clarifying(actors), actors, text, {});
+      expect(stateName(s), text).toBe('answering.awaitingFeedback');
+      expect(s.context.topic?.intent, text).toBe('account.login');
+    }
+  });
+
+  it('answers the second candidate when a phone caller keys 2', async () => {
+    const actors = new FakeActors();
+    const s = await say(await clarifying(actors, 'phone'), actors, '', {}, 'phone', '2');
+
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.topic?.intent).toBe('account.login');
+    expect(s.context.channel).toBe('phone');
+  });
+
+  it('does not take a number beyond the options as a pick', async () => {
+    const actors = new FakeActors();
+    const s = await say(await clarifying(actors), actors, '5', {});
+
+    expect(stateName(s)).not.toMatch(/^answering/);
+    expect(s.context.topic).toBeNull();
+    expect(kinds(s)).not.toContain('answer');
+    expect(s.context.outbox[0]).toEqual(replies.notUnderstood());
+    expect(stateName(s)).toBe('menu');
+  });
+
+  it('hands over to a human when the user replies "0"', async () => {
+    const actors = new FakeActors();
+    const s = await say(await clarifying(actors), actors, '0', {});
+    expect(stateName(s)).toBe('handoff.queued');
+  });
+});
+
+describe('partial conversational acts', () => {
+  const partialDeny = nlu([[PROMOTION, 0.8]], { intent: 'meta.deny', exact: false });
+
+  it('answers a question that only contains a "no" phrase when its topic is clear', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '推广没效果怎么退钱', { understand: ok(partialDeny) });
+
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.topic?.intent).toBe('creator.promotion');
+    expect(s.context.rejections).toBe(0);
+  });
+
+  it('counts the same message as a rejection right after an answer', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, '推广没效果怎么退钱', { understand: ok(partialDeny) });
+
+    expect(stateName(s)).toBe('offeringAlternative.awaitingFeedback');
+    expect(s.context.topic?.intent).toBe('creator.low_traffic');
+    expect(s.context.rejections).toBe(1);
+    expect(s.context.outbox[0]).toEqual(replies.alternative(TRAFFIC));
+  });
+
+  it('offers the weakly matching topic instead of brushing off "直播还是不能开"', async () => {
+    const LIVE = answerView('live.permission', '开通直播', false);
+    const weak = nlu([[LIVE, 0.42]], { intent: 'meta.deny', exact: false });
+    const s = await say(begin(), new FakeActors(), '直播还是不能开', { understand: ok(weak) });
+
+    expect(stateName(s)).toBe('clarifying');
+    expect(s.context.choices.map((c) => c.intent)).toEqual(['live.permission']);
+  });
+});
+
+describe('ending a conversation', () => {
+  it('says goodbye and closes on "再见"', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, '再见', { understand: ok(act('meta.goodbye')) });
+
+    expect(stateName(s)).toBe('closed');
+    expect(s.status).toBe('done');
+    expect(s.context.outbox).toEqual([replies.goodbye()]);
+  });
+
+  it('closes with the inactivity notice on a session timeout', async () => {
+    const actors = new FakeActors();
+    const s = await runToRest(await answered(actors), { type: 'session.timeout' }, actors.run);
+
+    expect(stateName(s)).toBe('closed');
+    expect(s.status).toBe('done');
+    expect(s.context.outbox).toEqual([replies.closedForInactivity()]);
+  });
+
+  it('ignores messages once closed, invoking nothing', async () => {
+    const actors = new FakeActors();
+    const closed = await say(await answered(actors), actors, '再见', { understand: ok(act('meta.goodbye')) });
+    const [after, invocations] = stepChart(closed, message('还在吗'));
+    expect(after).toBe(closed);
+    expect(invocations).toEqual([]);
+  });
+
+  it('closes on a timeout even before the user has said anything', async () => {
+    const actors = new FakeActors();
+    const s = await runToRest(begin(), { type: 'session.timeout' }, actors.run);
+    expect(s.status).toBe('done');
+    expect(s.context.outbox).toEqual([replies.closedForInactivity()]);
+    expect(actors.calls).toHaveLength(0);
+  });
+});
+
+describe('waiting for a human agent', () => {
+  it('acknowledges messages while queued without leaving the queue or running understanding', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '人工', { understand: ok(act('meta.human')) });
+    expect(stateName(s)).toBe('handoff.queued');
+    expect(actors.callsTo('requestHandoff')[0].input).toMatchObject({ reason: 'user_request' });
+    const before = actors.calls.length;
+
+    for (const text of ['还要等多久', '没用']) {
+      s = await say(s, actors, text, {});
+      expect(stateName(s)).toBe('handoff.queued');
+      expect(s.context.outbox).toEqual([replies.handoffHold()]);
+    }
+    expect(actors.calls).toHaveLength(before);
+    expect(s.context.handoff).toEqual({ status: 'queued', ticketId: 'T-1' });
+  });
+
+  it('shows the handoff as requesting while the request is in flight', () => {
+    const [s, invs] = stepChart(begin(), message('人工'));
+    expect(stateName(s)).toBe('understanding');
+    const [requesting, more] = stepChart(s, { type: 'xstate.done.actor.understand', output: act('meta.human') });
+    expect(invs.map((i) => i.src)).toEqual(['understand']);
+    expect(stateName(requesting)).toBe('handoff.requesting');
+    expect(more.map((i) => i.src)).toEqual(['requestHandoff']);
+  });
+});
+
+describe('persisting the chart', () => {
+  it('restores an answered conversation from JSON and continues it', async () => {
+    const actors = new FakeActors();
+    const s = await answered(actors);
+    const restored = restoreChart(JSON.parse(JSON.stringify(persistChart(s))));
+
+    expect(stateName(restored)).toBe('answering.awaitingFeedback');
+    expect(restored.context).toEqual(s.context);
+
+    const next = await say(restored, actors, '没用', { understand: ok(act('meta.deny')) });
+    expect(stateName(next)).toBe('offeringAlternative.awaitingFeedback');
+    expect(next.context.outbox[0]).toEqual(replies.alternative(TRAFFIC));
+  });
+
+  it('restores a conversation persisted while understanding was running and accepts its result', () => {
+    const [mid] = stepChart(begin(), message('视频没人看'));
+    expect(stateName(mid)).toBe('understanding');
+    const restored = restoreChart(JSON.parse(JSON.stringify(persistChart(mid))));
+    expect(restored.context).toEqual(mid.context);
+
+    const [done] = stepChart(restored, { type: 'xstate.done.actor.understand', output: nlu([[TRAFFIC, 0.9]]) });
+    expect(stateName(done)).toBe('answering.awaitingFeedback');
+    expect(kinds(done)).toEqual(['system', 'answer', 'offer', 'question']);
+  });
+});
