@@ -13,9 +13,9 @@ import type {
 } from './types';
 
 /** Knowledge scores at or above this answer directly; below it the bot asks which topic is meant. */
-export const CONFIDENT_SCORE = 0.45;
+export const CONFIDENT_SCORE = 0.4;
 /** The best candidate must lead the runner-up by this much to be answered directly. */
-export const CONFIDENT_MARGIN = 0.15;
+export const CONFIDENT_MARGIN = 0.1;
 /** Candidates below this are not worth offering. */
 export const CANDIDATE_SCORE = 0.2;
 /** Rejected solutions before the conversation goes to a human. */

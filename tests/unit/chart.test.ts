@@ -1,7 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { getMicrosteps } from 'xstate';
 import chartJson from '../../machines/conversation.chart.json';
-import { conversationMachine, stateName, type ConversationSnapshot } from '../../machines/conversation';
+import {
+  CANDIDATE_SCORE,
+  CONFIDENT_SCORE,
+  conversationMachine,
+  stateName,
+  type ConversationSnapshot,
+} from '../../machines/conversation';
 import {
   persistChart,
   restoreChart,
@@ -507,7 +513,7 @@ describe('partial conversational acts', () => {
 
   it('offers the weakly matching topic instead of brushing off "直播还是不能开"', async () => {
     const LIVE = answerView('live.permission', '开通直播', false);
-    const weak = nlu([[LIVE, 0.42]], { intent: 'meta.deny', exact: false });
+    const weak = nlu([[LIVE, (CANDIDATE_SCORE + CONFIDENT_SCORE) / 2]], { intent: 'meta.deny', exact: false });
     const s = await say(begin(), new FakeActors(), '直播还是不能开', { understand: ok(weak) });
 
     expect(stateName(s)).toBe('clarifying');
