@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import { config } from '../common/config';
 import { entities } from './entities';
 import { Initial1767225600001 } from './migrations/0001-initial';
+import { MessageFunctions1767225600002 } from './migrations/0002-message-functions';
 
-export const migrations = [Initial1767225600001];
+export const migrations = [Initial1767225600001, MessageFunctions1767225600002];
 
 export function createDataSource(url = config.databaseUrl): DataSource {
   return new DataSource({
