@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewQuery } from '../../workflows/conversation';
 import { workflowBundle } from '../../worker/create';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, TOKEN, type Stack } from '../support/stack';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 const INACTIVITY_MS = 2500;
@@ -54,6 +54,8 @@ describe('conversation lifecycle', () => {
     const first = await stack.post('web', { userId: 'idle-user', text: '直播间突然被封了怎么办' });
     expect(first.body.intent.name).toBe('live.interrupted');
     const id = first.body.conversationId;
+    const sofar = (await stack.get(`/api/conversations/${id}`)).body.messages;
+    const pushed = firstPushedMessage(`/api/conversations/${id}/events?after=${sofar[sofar.length - 1].id}`);
     const closed = await waitFor(async () => {
       const res = await stack.get(`/api/conversations/${id}`);
       return res.body.status === 'closed' ? res.body : undefined;
@@ -61,6 +63,8 @@ describe('conversation lifecycle', () => {
     const last = closed.messages[closed.messages.length - 1];
     expect(last).toMatchObject({ from: 'bot', kind: 'system' });
     expect(last.text).toContain('会话已结束');
+    // A client listening on the event stream is told too.
+    expect(await pushed).toMatchObject({ id: last.id, from: 'bot', text: last.text });
     await stack.client.workflow.getHandle(`conv-${id}`).result(); // the workflow itself has completed
     await saveFixture('inactivity-close', await stack.client.workflow.getHandle(`conv-${id}`).fetchHistory());
 
@@ -85,6 +89,25 @@ describe('conversation lifecycle', () => {
     }
   });
 });
+
+/** The first `message` event of a conversation's SSE stream. */
+async function firstPushedMessage(path: string): Promise<{ id: string; from: string; text: string }> {
+  const controller = new AbortController();
+  const res = await fetch(`${stack.baseUrl}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.getReader();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('event stream ended without a message');
+    buffered += new TextDecoder().decode(value);
+    const match = buffered.match(/event: message\ndata: (.+)\n\n/);
+    if (match) {
+      controller.abort();
+      return JSON.parse(match[1]);
+    }
+  }
+}
 
 async function firstRunId(conversationId: string): Promise<string> {
   const history = await stack.client.workflow.getHandle(`conv-${conversationId}`).fetchHistory();
