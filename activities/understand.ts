@@ -1,38 +1,66 @@
-import type { AnswerView, UnderstandInput, Understanding } from '../machines/types';
 import type { KnowledgeEntry } from '../knowledge/schema';
+import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
 import type { KnowledgeHolder } from './knowledge-holder';
+import type { ModelHolder } from './model-holder';
 
-/** Candidates of a group the user picked from the menu are preferred by this factor. */
+/** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
 const GROUP_PRIOR = 1.5;
+/** How much a knowledge match counts next to the intent model's probability. */
+const RETRIEVAL_WEIGHT = 0.5;
+/** A meta intent from the model counts above this probability, and as the whole message above the next. */
+const META_PROBABLE = 0.5;
+const META_CERTAIN = 0.8;
+const MODEL_CANDIDATES = 5;
 
 export function toAnswerView(e: KnowledgeEntry): AnswerView {
-  return {
-    intent: e.intent,
-    title: e.title,
-    solution: e.solution,
-    alternative: e.alternative,
-    policy: e.policy,
-    conversion: e.conversion,
-  };
+  return { intent: e.intent, title: e.title, solution: e.solution, alternative: e.alternative, policy: e.policy, conversion: e.conversion };
 }
 
-/** Knowledge-based understanding: a conversational act if the message is one, else scored topics. */
-export function makeUnderstand(knowledge: KnowledgeHolder) {
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * Understanding = the intent model (primary) + knowledge retrieval (second signal) + the meta lexicon.
+ * A topic's score is a noisy-OR of the two signals, so agreement raises confidence and either alone
+ * still counts; the model's own verdict (with `oos`) and the emotion go to the chart as they are.
+ */
+export function makeUnderstand(knowledge: KnowledgeHolder, models: ModelHolder) {
   return async function understand(input: UnderstandInput): Promise<Understanding> {
     const index = knowledge.current();
+    const { intent: intentModel, emotion: emotionModel, versions } = models.current();
     const text = input.text.trim();
     if (!text) return { candidates: [], answers: {} };
-    const meta = index.detectMeta(text);
-    let candidates = index.search(text, 6);
-    if (input.group) {
-      const inGroup = (intent: string) => intent.startsWith(input.group + '.');
-      candidates = candidates
-        .map((c) => (inGroup(c.intent) ? { ...c, score: Math.min(1, Math.round(c.score * GROUP_PRIOR * 1000) / 1000) } : c))
-        .sort((a, b) => b.score - a.score);
+
+    const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
+    const retrieved = new Map(index.search(text, 6).map((c) => [c.intent, c]));
+    const modelTopics = intent.scores.filter((s) => index.entry(s.label)).slice(0, MODEL_CANDIDATES);
+    const modelScore = new Map(modelTopics.map((s) => [s.label, s.score]));
+
+    let candidates: ScoredCandidate[] = [...new Set([...modelScore.keys(), ...retrieved.keys()])].map((id) => {
+      const entry = index.entry(id)!;
+      const p = modelScore.get(id) ?? 0;
+      const r = retrieved.get(id)?.score ?? 0;
+      const prior = input.group && id.startsWith(input.group + '.') ? GROUP_PRIOR : 1;
+      const score = Math.min(1, (1 - (1 - p) * (1 - RETRIEVAL_WEIGHT * r)) * prior);
+      return { intent: id, title: entry.title, menuLabel: entry.menuLabel, score: round(score) };
+    });
+    candidates = candidates.sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent)).slice(0, 3);
+
+    // Conversational acts: the lexicon's exact phrases are certain; else the model; else a partial lexicon match.
+    const lexical = index.detectMeta(text);
+    let meta: { intent: string; exact: boolean } | undefined = lexical?.exact ? lexical : undefined;
+    if (!meta && intent.label.startsWith('meta.') && intent.confidence >= META_PROBABLE) {
+      meta = { intent: intent.label, exact: intent.confidence >= META_CERTAIN };
     }
-    candidates = candidates.slice(0, 3);
+    meta ??= lexical;
+
     const answers: Record<string, AnswerView> = {};
     for (const c of candidates) answers[c.intent] = toAnswerView(index.entry(c.intent)!);
-    return { ...(meta ? { meta: meta.intent, metaExact: meta.exact } : {}), candidates, answers };
+    return {
+      ...(meta ? { meta: meta.intent, metaExact: meta.exact } : {}),
+      candidates,
+      answers,
+      intent: { name: intent.label, confidence: round(intent.confidence), model: `intent@v${versions.intent}` },
+      emotion: { label: emotion.label as EmotionView['label'], score: round(emotion.confidence) },
+    };
   };
 }

@@ -28,6 +28,8 @@ export const config = {
   taskQueue: env.CS_TASK_QUEUE ?? 'cs-conversations',
   /** Bearer token the channels present. */
   channelToken: env.CS_CHANNEL_TOKEN ?? 'dev-channel-token',
+  /** Bearer token of the platform stand-in's admin API (/api/admin). */
+  adminToken: env.CS_ADMIN_TOKEN ?? 'dev-admin-token',
   httpPort: int('PORT', 8080),
   /** Close a conversation after this long without a user message. */
   inactivityMs: int('CS_INACTIVITY_MS', 30 * 60 * 1000),
@@ -38,6 +40,10 @@ export const config = {
   /** Per-user rate limit: messages per window. */
   rateLimitMessages: int('CS_RATE_LIMIT', 30),
   rateLimitWindowMs: int('CS_RATE_WINDOW_MS', 10_000),
+  /** Where workers write registry models for onnxruntime. */
+  modelCacheDir: env.CS_MODEL_CACHE_DIR ?? path.join(__dirname, '..', '.data', 'models'),
+  /** How often workers look for knowledge edits and newly published models. */
+  refreshMs: int('CS_REFRESH_MS', 5000),
   /** Snowflake node id (0–1023); give each process its own in production. */
   nodeId: int('CS_NODE_ID', process.pid % 1024),
 };

@@ -6,6 +6,13 @@ export type ReplyKind = 'answer' | 'question' | 'offer' | 'apology' | 'handoff' 
 export interface ReplyOption { key: string; label: string; intent?: string }
 export interface Reply { text: string; kind: ReplyKind; options?: ReplyOption[] }
 
+/** The recognised intent of a message; `model` names the model version that decided it, e.g. "intent@v3". */
+export interface IntentVerdict {
+  name: string;
+  confidence: number;
+  model?: string;
+}
+
 export type HandoffStatus = 'queued' | 'assigned' | 'with_agent' | 'timeout' | 'closed';
 
 /** A user message as the workflow receives it. */
@@ -21,7 +28,8 @@ export interface InboundMessage {
 export interface TurnResult {
   replies: Reply[];
   state: string;
-  intent?: { name: string; confidence: number };
+  intent?: IntentVerdict;
+  emotion?: { label: string; score: number };
   handoff?: { status: HandoffStatus };
   closed: boolean;
 }
@@ -60,7 +68,7 @@ export interface TranscriptEntry {
 export interface ConversationView {
   state: string;
   turns: number;
-  lastIntent: { name: string; confidence: number } | null;
+  lastIntent: IntentVerdict | null;
   handoff: { status: HandoffStatus; ticketId: string } | null;
   rejections: number;
   transcript: TranscriptEntry[];

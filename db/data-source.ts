@@ -3,8 +3,10 @@ import { config } from '../common/config';
 import { entities } from './entities';
 import { Initial1767225600001 } from './migrations/0001-initial';
 import { MessageFunctions1767225600002 } from './migrations/0002-message-functions';
+import { Platform1767225600003 } from './migrations/0003-platform';
+import { ModelRegistry1767225600004 } from './migrations/0004-model-registry';
 
-export const migrations = [Initial1767225600001, MessageFunctions1767225600002];
+export const migrations = [Initial1767225600001, MessageFunctions1767225600002, Platform1767225600003, ModelRegistry1767225600004];
 
 export function createDataSource(url = config.databaseUrl): DataSource {
   return new DataSource({
@@ -13,7 +15,7 @@ export function createDataSource(url = config.databaseUrl): DataSource {
     entities,
     migrations,
     synchronize: false,
-    logging: ['error'],
+    logging: false, // errors reach the callers, which decide what to report
     extra: { max: Number(process.env.CS_DB_POOL ?? 10) },
   });
 }

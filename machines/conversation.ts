@@ -2,11 +2,14 @@ import { assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
 import type { Reply } from '../common/types';
 import chart from './conversation.chart.json';
 import { HUMAN_KEY, MENU_GROUPS, replies } from './replies';
+import { extractSlots, mergeSlots } from './slots';
 import type {
   AnswerView,
   ChartContext,
   ChartEvent,
   ChartInput,
+  LookupOrderInput,
+  OrderLookup,
   RequestHandoffInput,
   UnderstandInput,
   Understanding,
@@ -20,6 +23,19 @@ export const CONFIDENT_MARGIN = 0.1;
 export const CANDIDATE_SCORE = 0.2;
 /** Rejected solutions before the conversation goes to a human. */
 export const MAX_REJECTIONS = 2;
+/** Topics answered from the user's own order, which the bot asks for when it does not know it yet. */
+export const ORDER_TOPICS = new Set([
+  'order.status',
+  'order.logistics',
+  'order.shipping_fee',
+  'order.free_shipping',
+  'order.return_refund',
+  'order.cancel',
+  'order.change_address',
+  'order.damaged_wrong',
+]);
+/** Negative feelings at or above this score get an apology before the answer. */
+export const UPSET_SCORE = 0.6;
 
 export const CHART_VERSION = chart.version;
 
@@ -56,12 +72,19 @@ function meta(context: ChartContext): string | undefined {
   return hasCandidate(context) ? undefined : nlu.meta;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
+const needsOrder = (context: ChartContext) => !!context.topic && ORDER_TOPICS.has(context.topic.intent);
+const isUpset = (context: ChartContext) =>
+  !!context.emotion && (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') && context.emotion.score >= UPSET_SCORE;
+
+/** A short follow-up such as "那退货呢" / "还有运费呢" stays in the current topic's group. */
+const FOLLOW_UP = /^(?:那|那么|还有|另外|然后|再问下?|顺便问下?)/;
 
 function adopt(context: ChartContext, answer: AnswerView | undefined, confidence: number): Partial<ChartContext> {
   if (!answer) return {};
+  const verdict = context.nlu?.intent;
   return {
     topic: answer,
-    lastIntent: { name: answer.intent, confidence },
+    lastIntent: verdict?.name === answer.intent ? verdict : { name: answer.intent, confidence },
     rejections: context.topic?.intent === answer.intent ? context.rejections : 0,
     group: null,
   };
@@ -76,6 +99,9 @@ export const conversationSetup = setup({
   actors: {
     understand: fromPromise<Understanding, UnderstandInput>(async () => {
       throw new Error('understand runs as an activity');
+    }),
+    lookupOrder: fromPromise<OrderLookup, LookupOrderInput>(async () => {
+      throw new Error('lookupOrder runs as an activity');
     }),
     requestHandoff: fromPromise<{ ticketId: string; status: 'queued' }, RequestHandoffInput>(async () => {
       throw new Error('requestHandoff runs as an activity');
@@ -101,21 +127,29 @@ export const conversationSetup = setup({
       context.expecting === 'feedback' && (meta(context) === 'meta.affirm' || meta(context) === 'meta.thanks'),
     rejectsAnswer: ({ context }: Ctx) => context.expecting === 'feedback' && meta(context) === 'meta.deny',
     saysThanks: ({ context }: Ctx) => meta(context) === 'meta.thanks',
+    complains: ({ context }: Ctx) => meta(context) === 'meta.complaint',
     saysGreeting: ({ context }: Ctx) => meta(context) === 'meta.greeting',
     isBareMeta: ({ context }: Ctx) => meta(context) !== undefined,
     hasConfidentAnswer: ({ context }: Ctx) => isConfident(context),
     hasCandidates: ({ context }: Ctx) => hasCandidate(context),
     canOfferAlternative: ({ context }: Ctx) => context.rejections < MAX_REJECTIONS && context.topic !== null,
+    isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
+    needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
+    needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
+    bringsOrderId: ({ event }) => event.type === 'user.message' && !!extractSlots(event.text).orderId,
+    orderNotFound: ({ event }) => !(event as Extract<ChartEvent, { type: 'xstate.done.actor.lookupOrder' }>).output.found,
   },
   actions: {
     beginTurn: assign(({ context, event }) => {
       const message = event.type === 'user.message' ? event : null;
       return {
         turn: context.turn + 1,
+        slots: message ? mergeSlots(context.slots, message.text, context.turn + 1) : context.slots,
         text: message?.text ?? '',
         dtmf: message?.dtmf ?? '',
         channel: message?.channel ?? context.channel,
         nlu: null,
+        emotion: null, // read afresh from each message
         outbox: [],
       };
     }),
@@ -123,8 +157,11 @@ export const conversationSetup = setup({
     storeUnderstanding: assign(({ event }) => {
       const nlu = (event as Extract<ChartEvent, { type: 'xstate.done.actor.understand' }>).output;
       const top = nlu.candidates[0];
-      const lastIntent = nlu.meta && nlu.metaExact ? { name: nlu.meta, confidence: 1 } : top ? { name: top.intent, confidence: top.score } : nlu.meta ? { name: nlu.meta, confidence: 0.6 } : null;
-      return { nlu, lastIntent };
+      // The model's verdict when there is one; else the conversational act or the best knowledge topic.
+      const lastIntent =
+        nlu.intent ??
+        (nlu.meta && nlu.metaExact ? { name: nlu.meta, confidence: 1 } : top ? { name: top.intent, confidence: top.score } : null);
+      return { nlu, lastIntent, emotion: nlu.emotion ?? null };
     }),
     adoptTopCandidate: assign(({ context }: Ctx) => {
       const top = context.nlu!.candidates[0];
@@ -134,11 +171,43 @@ export const conversationSetup = setup({
       const choice = context.choices[Number(pickedKey(context)) - 1];
       return adopt(context, context.topicAnswers?.[choice.intent], 1);
     }),
-    presentAnswer: assign(({ context }: Ctx) => ({
-      outbox: say(context, replies.answer(context.topic!), replies.offer(context.topic!), replies.askIfHelped()),
-      expecting: 'feedback' as const,
-      choices: [],
+    presentAnswer: assign(({ context }: Ctx) => {
+      const topic = context.topic!;
+      const order = needsOrder(context) ? context.order : null;
+      return {
+        outbox: say(
+          context,
+          isUpset(context) ? replies.apologyForFeelings() : null,
+          order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
+          replies.answer(topic),
+          replies.offer(topic),
+          replies.askIfHelped(),
+        ),
+        expecting: 'feedback' as const,
+        choices: [],
+      };
+    }),
+    askForOrderId: assign(({ context }: Ctx) => ({
+      outbox: say(context, replies.askOrderId()),
+      expecting: 'orderId' as const,
+      asked: context.asked.includes('orderId') ? context.asked : [...context.asked, 'orderId' as const],
     })),
+    storeOrder: assign({
+      order: ({ event }) => {
+        const out = (event as Extract<ChartEvent, { type: 'xstate.done.actor.lookupOrder' }>).output;
+        return { ...out.order!, freeShippingThreshold: out.freeShippingThreshold };
+      },
+    }),
+    rejectUnknownOrder: assign(({ context }: Ctx) => {
+      const { orderId, ...rest } = context.slots;
+      return { slots: rest, order: null, outbox: say(context, replies.orderNotFound(orderId?.value ?? '')), expecting: 'orderId' as const };
+    }),
+    sayOrderUnavailable: assign(({ context }: Ctx) => ({ outbox: say(context, replies.orderUnavailable()), order: null })),
+    apologiseForComplaint: assign(({ context }: Ctx) => ({
+      outbox: say(context, replies.complaintHeard()),
+      expecting: 'question' as const,
+    })),
+    sayOutOfScope: assign(({ context }: Ctx) => ({ outbox: say(context, replies.outOfScope()), expecting: 'question' as const })),
     countRejection: assign({ rejections: ({ context }: Ctx) => context.rejections + 1 }),
     presentAlternative: assign(({ context }: Ctx) => ({
       outbox: say(context, replies.alternative(context.topic!), replies.askIfHelped()),
@@ -201,6 +270,10 @@ export const conversationMachine = conversationSetup.createMachine({
     group: null,
     topic: null,
     lastIntent: null,
+    emotion: null,
+    slots: {},
+    asked: [],
+    order: null,
     rejections: 0,
     failures: 0,
     handoff: null,
@@ -212,7 +285,12 @@ export type ConversationSnapshot = SnapshotFrom<typeof conversationMachine>;
 
 /** Inputs for the invoked actors, named by src; computed from the context when the chart invokes them. */
 export const actorInputs = {
-  understand: (c: ChartContext): UnderstandInput => ({ conversationId: c.conversationId, text: c.text, group: c.group }),
+  understand: (c: ChartContext): UnderstandInput => ({
+    conversationId: c.conversationId,
+    text: c.text,
+    group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
+  }),
+  lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId!.value }),
   requestHandoff: (c: ChartContext): RequestHandoffInput => ({
     conversationId: c.conversationId,
     userId: c.userId,

@@ -1,5 +1,5 @@
 import type { Reply, ReplyOption } from '../common/types';
-import type { AnswerView, ScoredCandidate } from './types';
+import type { AnswerView, OrderView, ScoredCandidate } from './types';
 
 // Every sentence the bot says comes from here, so wording is reviewed in one place.
 
@@ -78,12 +78,97 @@ export const replies = {
     text: '非常抱歉，人工客服通道暂时无法接通。您可以先从下面的话题中选择，或稍后再试：',
   }),
 
+  outOfScope: (): Reply => ({
+    kind: 'answer',
+    text: '抱歉，这个问题不在平台客服的服务范围内，我暂时帮不上忙。账号、订单、支付、创作、直播和 App 使用方面的问题，随时可以问我～',
+  }),
+  complaintHeard: (): Reply => ({
+    kind: 'apology',
+    text: '非常抱歉让您有了不好的体验，您的意见我们一定认真对待。能具体说说遇到了什么问题吗？我来帮您处理，也可以回复「转人工」找人工客服。',
+  }),
+  apologyForFeelings: (): Reply => ({ kind: 'apology', text: '非常抱歉给您带来了不好的体验，我马上帮您处理。' }),
+
+  askOrderId: (): Reply => ({
+    kind: 'question',
+    text: '为了帮您查询具体情况，请提供订单号（可在「我-订单」里找到，一串以数字组成的编号）。',
+  }),
+  orderNotFound: (orderId: string): Reply => ({
+    kind: 'question',
+    text: `没有在您的账号下找到订单 ${orderId}，请核对后重新发送订单号。`,
+  }),
+  orderUnavailable: (): Reply => ({ kind: 'apology', text: '抱歉，订单系统暂时查询不到您的订单详情，先为您提供通用的处理办法：' }),
+  orderFacts: (intent: string, o: OrderView, threshold: number): Reply | null => {
+    const text = orderFactText(intent, o, threshold);
+    return text ? { kind: 'answer', text } : null;
+  },
+
   goodbye: (): Reply => ({ kind: 'system', text: '感谢您的咨询，祝您生活愉快，再见～' }),
   closedForInactivity: (): Reply => ({
     kind: 'system',
     text: '由于长时间没有收到您的消息，本次会话已结束。如有需要，随时再来找我哦～',
   }),
 };
+
+const yuan = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(2)} 元`;
+
+function shipmentText(o: OrderView): string {
+  switch (o.status) {
+    case 'paid':
+      return '已付款，商家还未发货，一般会在付款后 48 小时内发出';
+    case 'shipped':
+      return `已由${o.carrier ?? '快递'}发出${o.trackingNo ? `，运单号 ${o.trackingNo}` : ''}，正在运输途中`;
+    case 'delivered':
+      return `已签收${o.daysSinceDelivered !== null ? `（${o.daysSinceDelivered} 天前）` : ''}`;
+    case 'cancelled':
+      return '已取消';
+    case 'refunding':
+      return '正在退款中，退款会原路退回';
+    case 'refunded':
+      return '已退款';
+  }
+}
+
+/** What the user's own order says about the topic; null when the order adds nothing. */
+function orderFactText(intent: string, o: OrderView, threshold: number): string | null {
+  const head = `您的订单 ${o.orderId}（${o.product}）`;
+  switch (intent) {
+    case 'order.status':
+    case 'order.logistics':
+      return `${head}${shipmentText(o)}。`;
+    case 'order.shipping_fee':
+      return `${head}实付 ${yuan(o.amount)}，运费 ${yuan(o.shippingFee)}。${
+        o.remoteRegion ? '收货地址属于偏远地区，运费按地区另计。' : o.amount >= threshold ? `已满 ${threshold} 元，可以包邮。` : `再凑 ${yuan(threshold - o.amount)}即可满 ${threshold} 元包邮。`
+      }`;
+    case 'order.free_shipping':
+      if (o.remoteRegion) return `${head}的收货地址属于偏远地区，不参加满 ${threshold} 元包邮，运费 ${yuan(o.shippingFee)}。`;
+      if (o.amount >= threshold) {
+        return `${head}实付 ${yuan(o.amount)}，已满 ${threshold} 元，可以包邮${o.shippingFee > 0 ? `；但订单收取了 ${yuan(o.shippingFee)}运费，您可以申请退还` : ''}。`;
+      }
+      return `${head}实付 ${yuan(o.amount)}，还差 ${yuan(threshold - o.amount)}才满 ${threshold} 元包邮，目前运费 ${yuan(o.shippingFee)}。`;
+    case 'order.return_refund':
+      if (o.status === 'paid') return `${head}还没发货，可以直接申请仅退款，运费会一并退回。`;
+      if (o.status === 'shipped') return `${head}正在运输中，可以拒收，或签收后再申请退货退款。`;
+      if (o.status === 'delivered') {
+        const d = o.daysSinceDelivered ?? 0;
+        return d <= 7
+          ? `${head}签收 ${d} 天，在 7 天无理由退货期内，可以申请退货退款。`
+          : `${head}已签收 ${d} 天，超过 7 天无理由退货期；如有质量问题，仍可申请售后。`;
+      }
+      return `${head}${shipmentText(o)}。`;
+    case 'order.cancel':
+      return o.status === 'paid'
+        ? `${head}还没发货，可以直接取消，款项原路退回。`
+        : `${head}${shipmentText(o)}，已无法直接取消${o.status === 'shipped' ? '，可以拒收或签收后申请退货' : ''}。`;
+    case 'order.change_address':
+      return o.status === 'paid'
+        ? `${head}还没发货，可以修改收货地址。`
+        : `${head}${shipmentText(o)}，无法再修改地址${o.status === 'shipped' ? '，可联系快递改派' : ''}。`;
+    case 'order.damaged_wrong':
+      return o.status === 'delivered' ? `${head}已签收，破损、错发或漏发可在签收后 48 小时内凭照片申请售后。` : `${head}${shipmentText(o)}。`;
+    default:
+      return null;
+  }
+}
 
 function humanOption(): ReplyOption {
   return { key: HUMAN_KEY, label: '转人工客服', intent: 'meta.human' };

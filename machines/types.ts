@@ -1,4 +1,5 @@
-import type { Channel, HandoffStatus, Reply } from '../common/types';
+import type { Channel, HandoffStatus, IntentVerdict, Reply } from '../common/types';
+import type { SlotName, Slots } from './slots';
 
 /** What the chart knows of a knowledge entry: enough to answer, offer and fall back. */
 export interface AnswerView {
@@ -17,6 +18,32 @@ export interface ScoredCandidate {
   score: number;
 }
 
+/** An order as the platform reports it to the chart (output of `lookupOrder`). */
+export interface OrderView {
+  orderId: string;
+  product: string;
+  amount: number;
+  shippingFee: number;
+  status: 'paid' | 'shipped' | 'delivered' | 'cancelled' | 'refunding' | 'refunded';
+  remoteRegion: boolean;
+  carrier: string | null;
+  trackingNo: string | null;
+  /** Whole days since delivery, when delivered. */
+  daysSinceDelivered: number | null;
+}
+
+export interface OrderLookup {
+  found: boolean;
+  order?: OrderView;
+  /** The platform's free-shipping threshold (yuan). */
+  freeShippingThreshold: number;
+}
+
+export interface EmotionView {
+  label: 'positive' | 'neutral' | 'anxious' | 'angry' | 'disappointed';
+  score: number;
+}
+
 /** Output of the `understand` actor. */
 export interface Understanding {
   /** A conversational act (meta.*) when the message is one. */
@@ -27,9 +54,12 @@ export interface Understanding {
   candidates: ScoredCandidate[];
   /** Answers for the candidates, by intent. */
   answers: Record<string, AnswerView>;
+  /** The intent model's verdict, when a model is loaded: taxonomy id (`oos` included) and confidence. */
+  intent?: IntentVerdict;
+  emotion?: EmotionView;
 }
 
-export type Expecting = 'question' | 'feedback' | 'choice' | 'menu';
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId';
 
 export interface ChartContext {
   conversationId: string;
@@ -49,7 +79,13 @@ export interface ChartContext {
   /** The topic group picked from the menu, a prior for the next question. */
   group: string | null;
   topic: AnswerView | null;
-  lastIntent: { name: string; confidence: number } | null;
+  lastIntent: IntentVerdict | null;
+  emotion: EmotionView | null;
+  /** Dialogue state tracking: slot values with the turn they came from, and what the bot has asked for. */
+  slots: Slots;
+  asked: SlotName[];
+  /** The order looked up for the current topic. */
+  order: (OrderView & { freeShippingThreshold: number }) | null;
   rejections: number;
   failures: number;
   handoff: { status: HandoffStatus; ticketId: string } | null;
@@ -68,6 +104,8 @@ export type ChartEvent =
   | { type: 'session.timeout' }
   | { type: 'xstate.done.actor.understand'; output: Understanding }
   | { type: 'xstate.error.actor.understand'; error: unknown }
+  | { type: 'xstate.done.actor.lookupOrder'; output: OrderLookup }
+  | { type: 'xstate.error.actor.lookupOrder'; error: unknown }
   | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
   | { type: 'xstate.error.actor.requestHandoff'; error: unknown };
 
@@ -76,6 +114,10 @@ export interface UnderstandInput {
   conversationId: string;
   text: string;
   group: string | null;
+}
+export interface LookupOrderInput {
+  userId: string;
+  orderId: string;
 }
 export interface RequestHandoffInput {
   conversationId: string;

@@ -1,6 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Channel } from '../common/types';
+import type { PlatformStore } from '../platform/store';
+import { adminRouter } from './admin';
 import type { ConversationService } from './conversation-service';
 import { ApiError, errorHandler } from './errors';
 import { RateLimiter } from './rate-limit';
@@ -11,6 +13,8 @@ export interface AppDeps {
   conversations: ConversationService;
   channelToken: string;
   rateLimiter: RateLimiter;
+  /** The platform stand-in's admin API; mounted at /api/admin when given. */
+  admin?: { store: PlatformStore; token: string };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -19,13 +23,15 @@ const route = (fn: Handler) => (req: Request, res: Response, next: NextFunction)
 /** SSE polls the store at this interval for messages that arrived later (agent replies, closing notes). */
 const SSE_POLL_MS = 1000;
 
-export function createApp({ ds, conversations, channelToken, rateLimiter }: AppDeps): express.Express {
+export function createApp({ ds, conversations, channelToken, rateLimiter, admin }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', route(async (_req, res) => {
     await ds.query('SELECT 1');
     res.json({ ok: true });
   }));
+
+  if (admin) app.use('/api/admin', adminRouter(admin.store, admin.token));
 
   const api = express.Router();
   api.use((req, _res, next) => {

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Snowflake } from '../common/snowflake';
-import type { Channel, Reply, TurnResult } from '../common/types';
+import type { Channel, IntentVerdict, Reply, TurnResult } from '../common/types';
 import { ApiError } from './errors';
 import { ConversationClosedError, ReplyTimeoutError, type ConversationGateway } from './conversation-gateway';
 import type { InboundBody } from './validation';
@@ -10,7 +10,8 @@ export interface ChannelResponse {
   messageId: string;
   replies: Reply[];
   state: string;
-  intent?: { name: string; confidence: number };
+  intent?: IntentVerdict;
+  emotion?: { label: string; score: number };
   handoff?: { status: string };
 }
 
@@ -116,6 +117,7 @@ export class ConversationService {
       replies: result.replies,
       state: result.state,
       ...(result.intent ? { intent: result.intent } : {}),
+      ...(result.emotion ? { emotion: result.emotion } : {}),
       ...(result.handoff ? { handoff: result.handoff } : {}),
     };
     const replies = result.replies.map((r) => ({ id: this.ids.next(), text: r.text, kind: r.kind, options: r.options ?? null }));

@@ -6,6 +6,7 @@ import { createApp } from './app';
 import { ConversationGateway } from './conversation-gateway';
 import { ConversationService } from './conversation-service';
 import { RateLimiter } from './rate-limit';
+import { PlatformStore } from '../platform/store';
 
 /** HTTP process: the channel API. Temporal is connected lazily so the API can report 503 while it is down. */
 async function main() {
@@ -23,6 +24,7 @@ async function main() {
     conversations: new ConversationService(ds, gateway, new Snowflake(config.nodeId)),
     channelToken: config.channelToken,
     rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
+    admin: { store: new PlatformStore(ds), token: config.adminToken },
   });
   const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
   const stop = () => server.close(() => void ds.destroy().then(() => process.exit(0)));

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSo
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
 import { KnowledgeHolder } from '../activities/knowledge-holder';
+import { ModelHolder } from '../activities/model-holder';
 import { Snowflake } from '../common/snowflake';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '../workflows/index.ts');
@@ -19,6 +20,9 @@ const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, err
 export interface ConversationWorker {
   worker: Worker;
   knowledge: KnowledgeHolder;
+  models: ModelHolder;
+  /** Stop following knowledge and model changes. */
+  stopWatching(): void;
 }
 
 /** A worker for the conversation task queue: workflows plus all their activities. */
@@ -28,20 +32,36 @@ export async function createConversationWorker(opts: {
   taskQueue: string;
   ds: DataSource;
   nodeId: number;
-  knowledgeRefreshMs?: number;
+  /** Where registry models are written for onnxruntime to load. */
+  modelCacheDir: string;
+  /** How often to look for knowledge edits and newly published models (0: never). */
+  refreshMs?: number;
 }): Promise<ConversationWorker> {
   const knowledge = new KnowledgeHolder(opts.ds);
-  // Without knowledge the worker still runs: the chart answers with its menu fallback.
+  const models = new ModelHolder(opts.ds, opts.modelCacheDir);
+  // Without knowledge or models the worker still runs: the chart answers with its menu fallback.
   await knowledge.load().catch((err) => console.warn('[worker] knowledge not loaded:', err.message));
-  if (opts.knowledgeRefreshMs) knowledge.watch(opts.knowledgeRefreshMs);
+  await models.refreshIfChanged().catch((err) => console.warn('[worker] models not loaded:', err.message));
+  if (opts.refreshMs) {
+    knowledge.watch(opts.refreshMs);
+    models.watch(opts.refreshMs);
+  }
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ ds: opts.ds, knowledge, ids: new Snowflake(opts.nodeId) }),
+    activities: createActivities({ ds: opts.ds, knowledge, models, ids: new Snowflake(opts.nodeId) }),
     maxCachedWorkflows: 2000,
     stickyQueueScheduleToStartTimeout: '5s',
   });
-  return { worker, knowledge };
+  return {
+    worker,
+    knowledge,
+    models,
+    stopWatching: () => {
+      knowledge.stop();
+      models.stop();
+    },
+  };
 }

@@ -7,17 +7,18 @@ import { createConversationWorker } from './create';
 async function main() {
   const ds = await openDatabase();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const { worker, knowledge } = await createConversationWorker({
+  const { worker, stopWatching } = await createConversationWorker({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     ds,
     nodeId: config.nodeId,
-    knowledgeRefreshMs: Number(process.env.CS_KNOWLEDGE_REFRESH_MS ?? 5000),
+    modelCacheDir: config.modelCacheDir,
+    refreshMs: config.refreshMs,
   });
   console.log(`[worker] polling ${config.taskQueue} on ${config.temporalAddress}`);
   await worker.run(); // shuts down gracefully on SIGINT/SIGTERM
-  knowledge.stop();
+  stopWatching();
   await connection.close();
   await ds.destroy();
 }

@@ -30,7 +30,7 @@ const { understand } = proxyLocalActivities<ConversationActivities>({
   startToCloseTimeout: '2s',
   retry: { maximumAttempts: 2, initialInterval: '50ms' },
 });
-const { requestHandoff } = proxyActivities<ConversationActivities>({
+const { requestHandoff, lookupOrder } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '5s',
   retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 },
 });
@@ -74,6 +74,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
       replies: ctx.outbox,
       state: stateName(snapshot),
       ...(ctx.lastIntent ? { intent: ctx.lastIntent } : {}),
+      ...(ctx.emotion ? { emotion: ctx.emotion } : {}),
       ...(ctx.handoff ? { handoff: { status: ctx.handoff.status } } : {}),
       closed: finished(),
     };
@@ -167,6 +168,8 @@ async function runActor(inv: Invocation): Promise<ActorOutcome> {
         return { ok: true, output: await understand(inv.input as Parameters<typeof understand>[0]) };
       case 'requestHandoff':
         return { ok: true, output: await requestHandoff(inv.input as Parameters<typeof requestHandoff>[0]) };
+      case 'lookupOrder':
+        return { ok: true, output: await lookupOrder(inv.input as Parameters<typeof lookupOrder>[0]) };
     }
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

@@ -13,6 +13,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { openDatabase } from '../../db/data-source';
 import { KnowledgeHolder } from '../../activities/knowledge-holder';
+import { ModelHolder } from '../../activities/model-holder';
+import { publishArtifacts } from '../../models/registry';
 import { makeUnderstand } from '../../activities/understand';
 import { searchAttributeKeys } from '../../common/search-attributes';
 import { seedKnowledge } from '../../knowledge/store';
@@ -48,6 +50,7 @@ async function main() {
   const dbUrl = await freshDatabase('bench');
   const ds = await openDatabase(dbUrl);
   await seedKnowledge(ds);
+  await publishArtifacts(ds);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
@@ -110,7 +113,7 @@ full path (HTTP → Temporal update-with-start → worker → PostgreSQL → rep
   p50 ${fmt(percentile(latencies, 50))}   p95 ${fmt(percentile(latencies, 95))}   p99 ${fmt(percentile(latencies, 99))}   max ${fmt(latencies[latencies.length - 1])}
   throughput ${(sent / seconds).toFixed(1)} messages/s over ${seconds.toFixed(1)} s
   non-200 responses ${failed}   lost ${sent - answered}   stored ${stored}   duplicated ${dup}
-in-process floor (chart + understanding, no Temporal/HTTP/DB), ${floor.n} turns:
+in-process floor (chart + understanding with both ONNX models, no Temporal/HTTP/DB), ${floor.n} turns:
   p50 ${fmt(floor.p50)}   p99 ${fmt(floor.p99)}   ${floor.perSecond.toFixed(0)} turns/s on one core
 `);
   } finally {
@@ -138,7 +141,9 @@ in-process floor (chart + understanding, no Temporal/HTTP/DB), ${floor.n} turns:
 async function inProcessFloor(ds: import('typeorm').DataSource) {
   const knowledge = new KnowledgeHolder(ds);
   await knowledge.load();
-  const understand = makeUnderstand(knowledge);
+  const models = new ModelHolder(ds, path.join(ROOT, '.data/models'));
+  await models.refreshIfChanged();
+  const understand = makeUnderstand(knowledge, models);
   const samples: number[] = [];
   for (let c = 0; c < 100; c++) {
     let snapshot = startChart({ conversationId: String(c), userId: `floor-${c}`, channel: 'app' });

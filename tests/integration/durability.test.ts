@@ -17,7 +17,7 @@ afterAll(async () => stack?.teardown());
 
 describe('durability', () => {
   it('keeps a conversation going across a worker stop and restart, losing no message', async () => {
-    const first = await stack.post('app', { userId: 'restart-user', text: '我想申请退货退款', messageId: 'r-1' });
+    const first = await stack.post('app', { userId: 'restart-user', text: '我想注销账号怎么操作', messageId: 'r-1' });
     expect(first.body.state).toBe('answering.awaitingFeedback');
 
     await stack.stopWorker();
@@ -35,7 +35,7 @@ describe('durability', () => {
 
     const conv = await stack.get(`/api/conversations/${first.body.conversationId}`);
     const userTexts = conv.body.messages.filter((m: { from: string }) => m.from === 'user').map((m: { text: string }) => m.text);
-    expect(userTexts).toEqual(['我想申请退货退款', '没用', '解决了']);
+    expect(userTexts).toEqual(['我想注销账号怎么操作', '没用', '解决了']);
   });
 
   it('apologises and offers the numbered topic menu when knowledge is unavailable, then recovers', async () => {
@@ -59,7 +59,7 @@ describe('durability', () => {
       await stack.ds.query('ALTER TABLE knowledge_entries_offline RENAME TO knowledge_entries');
       await stack.startWorker();
     }
-    const ok = await stack.post('app', { userId: 'after-recovery', text: '我的订单什么时候发货' });
+    const ok = await stack.post('app', { userId: 'after-recovery', text: '实名认证怎么弄' });
     expect(ok.body.state).toBe('answering.awaitingFeedback');
   });
 

@@ -10,6 +10,9 @@ import { Snowflake } from '../../common/snowflake';
 import type { ConversationSettings } from '../../common/types';
 import { ensureDatabase, openDatabase } from '../../db/data-source';
 import { seedKnowledge } from '../../knowledge/store';
+import { PlatformStore } from '../../platform/store';
+import { publishArtifacts } from '../../models/registry';
+import path from 'node:path';
 import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
 import { createApp } from '../../server/app';
 import { ConversationGateway } from '../../server/conversation-gateway';
@@ -18,6 +21,7 @@ import { RateLimiter } from '../../server/rate-limit';
 import { createConversationWorker } from '../../worker/create';
 
 export const TOKEN = 'test-token';
+export const ADMIN_TOKEN = 'test-admin-token';
 
 let runtimeInstalled = false;
 
@@ -58,6 +62,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
   const dbUrl = await freshDatabase(name);
   const ds = await openDatabase(dbUrl);
   await seedKnowledge(ds);
+  await publishArtifacts(ds);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
@@ -74,6 +79,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
     conversations: new ConversationService(ds, gateway, new Snowflake(1)),
     channelToken: TOKEN,
     rateLimiter: new RateLimiter(1000, 1000),
+    admin: { store: new PlatformStore(ds), token: ADMIN_TOKEN },
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -81,6 +87,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let worker: Worker | undefined;
+  let stopWatching: (() => void) | undefined;
   let running: Promise<void> | undefined;
   const stack: Stack = {
     env,
@@ -89,16 +96,19 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
     taskQueue,
     baseUrl,
     async startWorker() {
-      ({ worker } = await createConversationWorker({
+      ({ worker, stopWatching } = await createConversationWorker({
         connection: env.nativeConnection,
         namespace: 'default',
         taskQueue,
         ds,
         nodeId: 2,
+        modelCacheDir: path.join(__dirname, '../.tmp', `models-${name}`),
+        refreshMs: 300,
       }));
       running = worker.run();
     },
     async stopWorker() {
+      stopWatching?.();
       worker?.shutdown();
       await running;
       worker = undefined;

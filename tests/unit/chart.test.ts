@@ -18,7 +18,7 @@ import {
   type Invocation,
 } from '../../machines/interpret';
 import { MENU_GROUPS, replies } from '../../machines/replies';
-import type { AnswerView, ChartEvent, ScoredCandidate, Understanding } from '../../machines/types';
+import type { AnswerView, ChartEvent, OrderView, ScoredCandidate, Understanding } from '../../machines/types';
 import type { Channel, Reply } from '../../common/types';
 
 // ---------------------------------------------------------------------------------------------
@@ -41,6 +41,20 @@ function answerView(intent: string, title: string, withOffer: boolean): AnswerVi
 const TRAFFIC = answerView('creator.low_traffic', '视频播放量低', true);
 const LOGIN = answerView('account.login', '登录不上', false);
 const PROMOTION = answerView('creator.promotion', '付费推广效果', false);
+const SHIPPING_FEE = answerView('order.shipping_fee', '运费', false);
+const FREE_SHIPPING = answerView('order.free_shipping', '包邮', false);
+const RETURN_REFUND = answerView('order.return_refund', '退货退款', false);
+const ORDER: OrderView = {
+  orderId: '6921000000000001',
+  product: '保湿面霜',
+  amount: 45,
+  shippingFee: 8,
+  status: 'delivered',
+  remoteRegion: false,
+  carrier: '顺达快递',
+  trackingNo: 'SD1',
+  daysSinceDelivered: 2,
+};
 
 function candidate(a: AnswerView, score: number): ScoredCandidate {
   return { intent: a.intent, title: a.title, menuLabel: a.title.slice(0, 6), score };
@@ -156,6 +170,7 @@ describe('dialogue chart structure', () => {
       event: ChartEvent;
       understand: ActorOutcome;
       handoff: ActorOutcome;
+      lookup: ActorOutcome;
     }
     const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
       { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
@@ -174,14 +189,26 @@ describe('dialogue chart structure', () => {
       { label: 'digit 0', event: message('0'), understand: ok(nlu([])) },
       { label: 'keypad 2', event: message('', 'phone', '2'), understand: ok(nlu([])) },
       { label: 'timeout', event: { type: 'session.timeout' }, understand: ok(nlu([])) },
+      { label: 'shipping fee question', event: message('运费多少'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
+      { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
+      { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
     ];
+    const found = ok({ found: true, freeShippingThreshold: 59, order: ORDER });
     const stimuli: Stimulus[] = [];
     // Only these can lead to a handoff request; they are tried with agents available and not.
     const mayHandOff = new Set(['deny', 'human', 'digit 0']);
     for (const u of userSays) {
-      stimuli.push({ ...u, handoff: ok({ ticketId: 'T-9', status: 'queued' }) });
-      if (mayHandOff.has(u.label)) stimuli.push({ ...u, label: `${u.label} (agents unavailable)`, handoff: fail('no agents') });
+      stimuli.push({ ...u, handoff: ok({ ticketId: 'T-9', status: 'queued' }), lookup: found });
+      if (mayHandOff.has(u.label)) {
+        stimuli.push({ ...u, label: `${u.label} (agents unavailable)`, handoff: fail('no agents'), lookup: found });
+      }
+      if (u.label === 'order number') {
+        stimuli.push({ ...u, label: 'unknown order', handoff: ok({}), lookup: ok({ found: false, freeShippingThreshold: 59 }) });
+        stimuli.push({ ...u, label: 'order system down', handoff: ok({}), lookup: fail('platform down') });
+      }
     }
+    const outcomeFor = (stim: Stimulus, src: string) =>
+      src === 'understand' ? stim.understand : src === 'lookupOrder' ? stim.lookup : stim.handoff;
 
     const visited = new Set<string>();
     const mark = (s: ConversationSnapshot) => {
@@ -202,6 +229,8 @@ describe('dialogue chart structure', () => {
         s.context.topic?.intent ?? null,
         s.context.choices.length,
         s.context.failures > 0,
+        !!s.context.slots.orderId,
+        s.context.order?.orderId ?? null,
       ]);
 
     const initial = begin();
@@ -218,7 +247,7 @@ describe('dialogue chart structure', () => {
         mark(current); // a state that invokes an actor is seen here, before the actor's result
         while (pending.length > 0) {
           const inv = pending.shift()!;
-          const outcome = inv.src === 'understand' ? stim.understand : stim.handoff;
+          const outcome = outcomeFor(stim, inv.src);
           const result = (
             outcome.ok
               ? { type: `xstate.done.actor.${inv.id}`, output: outcome.output }
@@ -231,7 +260,7 @@ describe('dialogue chart structure', () => {
           pending = [...pending, ...more];
         }
         // The interpreter's own loop must end in the same place as this observed walk.
-        const atRest = await runToRest(from, stim.event, async (inv) => (inv.src === 'understand' ? stim.understand : stim.handoff));
+        const atRest = await runToRest(from, stim.event, async (inv) => outcomeFor(stim, inv.src));
         expect(stateName(atRest), stim.label).toBe(stateName(current));
 
         const key = keyOf(current);
@@ -260,7 +289,7 @@ describe('dialogue chart structure', () => {
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);
-    expect(found.map((f) => f.invoke.src).sort()).toEqual(['requestHandoff', 'understand']);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['lookupOrder', 'requestHandoff', 'understand']);
     for (const { path, invoke } of found) {
       expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
       expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
@@ -607,5 +636,105 @@ describe('persisting the chart', () => {
     const [done] = stepChart(restored, { type: 'xstate.done.actor.understand', output: nlu([[TRAFFIC, 0.9]]) });
     expect(stateName(done)).toBe('answering.awaitingFeedback');
     expect(kinds(done)).toEqual(['system', 'answer', 'offer', 'question']);
+  });
+});
+
+describe('dialogue state tracking', () => {
+  /** A runner for order conversations: understanding by text, order lookups recorded. */
+  function orderActors(understandings: Record<string, Understanding>, lookup: ActorOutcome = ok({ found: true, freeShippingThreshold: 59, order: ORDER })) {
+    const calls: Invocation[] = [];
+    const run = async (inv: Invocation): Promise<ActorOutcome> => {
+      calls.push(inv);
+      if (inv.src === 'understand') {
+        const text = (inv.input as { text: string }).text;
+        const u = understandings[text];
+        if (!u) throw new Error(`no understanding scripted for "${text}"`);
+        return ok(u);
+      }
+      if (inv.src === 'lookupOrder') return lookup;
+      return ok({ ticketId: 'T-1', status: 'queued' });
+    };
+    return { calls, run, lookups: () => calls.filter((c) => c.src === 'lookupOrder').map((c) => c.input) };
+  }
+  const send = (s: ConversationSnapshot, text: string, run: (inv: Invocation) => Promise<ActorOutcome>) =>
+    runToRest(s, message(text), run);
+
+  const script = {
+    '运费多少': nlu([[SHIPPING_FEE, 0.8]]),
+    '能包邮吗': nlu([[FREE_SHIPPING, 0.8]]),
+    '那退货呢': nlu([[RETURN_REFUND, 0.8]]),
+    '订单号:6921000000000001 运费多少': nlu([[SHIPPING_FEE, 0.8]]),
+  };
+
+  it('asks for the order number once, then answers shipping and free-shipping questions from that order', async () => {
+    const actors = orderActors(script);
+    let s = await send(begin(), '运费多少', actors.run);
+    expect(stateName(s)).toBe('collectingOrder');
+    expect(s.context.asked).toEqual(['orderId']);
+    expect(texts(s).at(-1)).toContain('订单号');
+
+    s = await send(s, '6921000000000001', actors.run);
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.slots.orderId).toEqual({ value: '6921000000000001', turn: 2 });
+    expect(texts(s)[0]).toContain('实付 45 元，运费 8 元');
+
+    s = await send(s, '能包邮吗', actors.run);
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(texts(s)[0]).toContain('还差 14 元才满 59 元包邮');
+    expect(actors.lookups()).toEqual([{ userId: 'user_1', orderId: '6921000000000001' }]); // looked up once
+    expect(s.context.asked).toEqual(['orderId']); // not asked again
+  });
+
+  it('switches topic on "那退货呢" but keeps the order, reading the follow-up within the order group', async () => {
+    const actors = orderActors(script);
+    let s = await send(begin(), '订单号:6921000000000001 运费多少', actors.run);
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.asked).toEqual([]); // the number came with the question
+
+    s = await send(s, '那退货呢', actors.run);
+    expect(s.context.topic?.intent).toBe('order.return_refund');
+    expect(s.context.slots.orderId?.value).toBe('6921000000000001');
+    expect(texts(s)[0]).toContain('签收 2 天，在 7 天无理由退货期内');
+    const lastUnderstand = actors.calls.filter((c) => c.src === 'understand').at(-1)!.input as { group: string | null };
+    expect(lastUnderstand.group).toBe('order');
+  });
+
+  it('asks again when the order number is not the user’s, forgetting the wrong one', async () => {
+    const actors = orderActors(script, ok({ found: false, freeShippingThreshold: 59 }));
+    let s = await send(begin(), '运费多少', actors.run);
+    s = await send(s, '订单 6921999999999999', actors.run);
+    expect(stateName(s)).toBe('collectingOrder');
+    expect(texts(s).at(-1)).toContain('没有在您的账号下找到订单 6921999999999999');
+    expect(s.context.slots.orderId).toBeUndefined();
+  });
+
+  it('falls back to the general answer with an apology when the order system fails', async () => {
+    const actors = orderActors(script, fail('platform down'));
+    let s = await send(begin(), '运费多少', actors.run);
+    s = await send(s, '6921000000000001', actors.run);
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(kinds(s)).toEqual(['apology', 'answer', 'question']);
+  });
+
+  it('lets the user change the subject instead of giving an order number', async () => {
+    const actors = orderActors({ ...script, '我登不上去了': nlu([[LOGIN, 0.8]]) });
+    let s = await send(begin(), '运费多少', actors.run);
+    s = await send(s, '我登不上去了', actors.run);
+    expect(s.context.topic?.intent).toBe('account.login');
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+  });
+
+  it('answers out-of-scope messages politely without guessing a topic', async () => {
+    const actors = orderActors({ '今天天气怎么样': { ...nlu([[LOGIN, 0.25]]), intent: { name: 'oos', confidence: 0.93 } } });
+    const s = await send(begin(), '今天天气怎么样', actors.run);
+    expect(stateName(s)).toBe('idle');
+    expect(texts(s).at(-1)).toContain('不在平台客服的服务范围内');
+    expect(s.context.lastIntent).toEqual({ name: 'oos', confidence: 0.93 });
+  });
+
+  it('apologises first when the user is angry', async () => {
+    const angry = { ...nlu([[TRAFFIC, 0.8]]), emotion: { label: 'angry' as const, score: 0.9 } };
+    const s = await send(begin(), '破平台我的视频怎么又没流量', orderActors({ '破平台我的视频怎么又没流量': angry }).run);
+    expect(kinds(s).slice(0, 3)).toEqual(['system', 'apology', 'answer']);
   });
 });

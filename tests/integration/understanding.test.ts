@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { onnx } from 'onnx-proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../models/onnx-export';
+import { ARTIFACTS_DIR, publishArtifacts } from '../../models/registry';
+import { startStack, type Stack } from '../support/stack';
+
+const EMOTIONS = ['positive', 'neutral', 'anxious', 'angry', 'disappointed'];
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack('understanding');
+});
+afterAll(async () => stack?.teardown());
+
+describe('understanding with the trained models', () => {
+  it.each([
+    ['我的验证码一直收不到，登录不了', 'account.login'],
+    ['视频发出去半天了一直显示审核中', 'creator.review_stuck'],
+    ['直播的时候突然被断了，说我违规', 'live.interrupted'],
+    ['充值的币怎么还没到账啊', 'pay.recharge'],
+    ['弹窗太多了怎么关掉', 'app.popup'],
+  ])('routes "%s" to %s and reports intent and emotion', async (text, intent) => {
+    const res = await stack.post('app', { userId: `route-${intent.replace('.', '-')}`, text });
+    expect(res.status).toBe(200);
+    expect(res.body.intent).toMatchObject({ name: intent, model: 'intent@v1' });
+    expect(res.body.intent.confidence).toBeGreaterThan(0.5);
+    expect(EMOTIONS).toContain(res.body.emotion.label);
+    expect(res.body.state).toBe('answering.awaitingFeedback');
+    expect(res.body.replies.find((r: { kind: string }) => r.kind === 'answer')).toBeDefined();
+  });
+
+  it('answers an out-of-scope message politely as out of scope', async () => {
+    const res = await stack.post('app', { userId: 'oos-user', text: '帮我写一篇关于春天的作文' });
+    expect(res.body.intent.name).toBe('oos');
+    expect(res.body.state).toBe('idle');
+    expect(res.body.replies.at(-1).text).toContain('不在平台客服的服务范围内');
+  });
+
+  it('apologises to an angry user before answering', async () => {
+    const res = await stack.post('app', { userId: 'angry-user', text: '你们这什么破平台！充的钱到现在都没到账，气死我了' });
+    expect(res.body.emotion.label).toBe('angry');
+    expect(res.body.replies.map((r: { kind: string }) => r.kind)).toContain('apology');
+  });
+
+  it('swaps to a newly published model without a restart and without failing turns in flight', async () => {
+    // A second version: the same weights in a re-encoded graph (new doc string, so a new checksum).
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-models-'));
+    const meta = JSON.parse(readFileSync(path.join(ARTIFACTS_DIR, 'intent.json'), 'utf8'));
+    const model = onnx.ModelProto.decode(readFileSync(path.join(ARTIFACTS_DIR, path.basename(meta.onnx.file))));
+    model.docString = `${model.docString ?? ''} (republished for the swap test)`;
+    const bytes = onnx.ModelProto.encode(model).finish();
+    writeFileSync(path.join(dir, 'intent.onnx'), bytes);
+    writeFileSync(path.join(dir, 'intent.json'), JSON.stringify({ ...meta, onnx: { ...meta.onnx, file: 'intent.onnx', sha256: sha256(bytes) } }));
+    for (const f of ['emotion.json', 'emotion.onnx']) copyFileSync(path.join(ARTIFACTS_DIR, f), path.join(dir, f));
+
+    const versions = new Set<string>();
+    let failures = 0;
+    const talk = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const res = await stack.post('app', { userId: `swap-user-${i}`, text: '怎么开通直播' });
+        if (res.status !== 200) failures++;
+        else if (res.body.intent?.model) versions.add(res.body.intent.model);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const conversation = talk(20);
+    await new Promise((r) => setTimeout(r, 500));
+    const [intent] = await publishArtifacts(stack.ds, dir, { tasks: ['intent'] });
+    expect(intent).toMatchObject({ version: 2, published: true });
+    await conversation;
+    expect(failures).toBe(0);
+    expect([...versions].sort()).toEqual(['intent@v1', 'intent@v2']);
+  });
+
+  it('falls back to the numbered menu when the model file is corrupt, and recovers when a good one is published', async () => {
+    await stack.stopWorker();
+    await stack.ds.query(`UPDATE model_versions SET onnx = 'not an onnx graph'::bytea WHERE task = 'intent' AND is_current`);
+    await stack.startWorker(); // cannot load the intent model
+    const res = await stack.post('app', { userId: 'degraded-model-user', text: '我的验证码一直收不到' });
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('menu');
+    expect(res.body.replies.map((r: { kind: string }) => r.kind)).toEqual(['system', 'apology', 'menu']);
+
+    await publishArtifacts(stack.ds); // the committed, intact artifacts become current again
+    await new Promise((r) => setTimeout(r, 1500)); // the worker follows the registry every 300 ms in tests
+    const ok = await stack.post('app', { userId: 'recovered-model-user', text: '我的验证码一直收不到' });
+    expect(ok.body.intent.name).toBe('account.login');
+  });
+});
