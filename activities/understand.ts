@@ -1,7 +1,7 @@
 import type { KnowledgeEntry } from '../knowledge/schema';
 import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
-import type { KnowledgeHolder } from './knowledge-holder';
-import type { ModelHolder } from './model-holder';
+import type { KnowledgeIndex } from '../knowledge/retrieval';
+import type { LoadedModels } from './model-holder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
 const GROUP_PRIOR = 1.5;
@@ -23,7 +23,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * A topic's score is a noisy-OR of the two signals, so agreement raises confidence and either alone
  * still counts; the model's own verdict (with `oos`) and the emotion go to the chart as they are.
  */
-export function makeUnderstand(knowledge: KnowledgeHolder, models: ModelHolder) {
+export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models: { current(): LoadedModels }) {
   return async function understand(input: UnderstandInput): Promise<Understanding> {
     const index = knowledge.current();
     const { intent: intentModel, emotion: emotionModel, versions } = models.current();

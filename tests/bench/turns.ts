@@ -2,7 +2,10 @@
  * Turn-latency benchmark: N concurrent conversations through the real HTTP API → Temporal → worker → PostgreSQL,
  * then the same chart + understanding pipeline called in-process as the floor.
  *
- *   npm run bench:turns -- [--conversations 50] [--turns 20]
+ *   npm run bench:turns -- [--conversations 50] [--turns 20] [--think-ms 0]
+ *
+ * --think-ms is the pause of each simulated user between a reply and their next message; 0 measures
+ * saturation (closed loop), a few seconds measures latency at a realistic offered load.
  *
  * Starts its own Temporal dev server (in-memory) and its own worker and API processes on a scratch database.
  */
@@ -30,6 +33,7 @@ const arg = (name: string, fallback: number) => {
 const CONVERSATIONS = arg('conversations', 50);
 const TURNS = arg('turns', 20);
 const PORT = arg('port', 18080);
+const THINK_MS = arg('think-ms', 0);
 const TOKEN = 'bench-token';
 const ROOT = path.join(__dirname, '../..');
 
@@ -85,12 +89,15 @@ async function main() {
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONVERSATIONS }, async (_, c) => {
+        // With think time, users arrive spread over one think period instead of all at once.
+        if (THINK_MS) await new Promise((r) => setTimeout(r, (c * THINK_MS) / CONVERSATIONS));
         for (let t = 0; t < TURNS; t++) {
           const text = SCRIPT[(c + t) % SCRIPT.length];
           const t0 = performance.now();
           const ok = await send(`bench-${c}`, text, `b-${c}-${t}`);
           latencies.push(performance.now() - t0);
           if (!ok) failed++;
+          if (THINK_MS) await new Promise((r) => setTimeout(r, THINK_MS * (0.5 + ((c * 7 + t * 13) % 10) / 10)));
         }
       }),
     );
@@ -107,9 +114,9 @@ async function main() {
     const floor = await inProcessFloor(ds);
 
     console.log(`
-Turn benchmark — ${CONVERSATIONS} concurrent conversations × ${TURNS} turns (${sent} messages)
+Turn benchmark — ${CONVERSATIONS} concurrent conversations × ${TURNS} turns (${sent} messages), think time ${THINK_MS ? `~${THINK_MS} ms` : 'none (saturation)'}
 machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}
-full path (HTTP → Temporal update-with-start → worker → PostgreSQL → reply):
+full path (HTTP → PostgreSQL → Temporal update → worker → PostgreSQL → reply):
   p50 ${fmt(percentile(latencies, 50))}   p95 ${fmt(percentile(latencies, 95))}   p99 ${fmt(percentile(latencies, 99))}   max ${fmt(latencies[latencies.length - 1])}
   throughput ${(sent / seconds).toFixed(1)} messages/s over ${seconds.toFixed(1)} s
   non-200 responses ${failed}   lost ${sent - answered}   stored ${stored}   duplicated ${dup}

@@ -1,0 +1,92 @@
+/**
+ * The model: a stack of dense layers ending in softmax. With no hidden layer it is multinomial logistic
+ * regression; with one hidden layer (ReLU) it is a small MLP. Weights are float32, row-major [in, out],
+ * exactly the layout of the ONNX MatMul initializers, so the TypeScript forward pass below computes the
+ * same function as the exported graph.
+ */
+import type { SparseVector } from './featurize';
+
+export interface DenseLayer {
+  inDim: number;
+  outDim: number;
+  /** Row-major [inDim, outDim]. */
+  W: Float32Array;
+  /** [outDim]. */
+  b: Float32Array;
+  /** ReLU after this layer (never on the last layer, which feeds softmax). */
+  relu: boolean;
+}
+
+export interface Network {
+  layers: DenseLayer[];
+}
+
+export function inputDim(net: Network): number {
+  return net.layers[0].inDim;
+}
+
+export function outputDim(net: Network): number {
+  return net.layers[net.layers.length - 1].outDim;
+}
+
+/** Numerically stable softmax in place. */
+export function softmaxInPlace(z: Float64Array | Float32Array): void {
+  let max = -Infinity;
+  for (let i = 0; i < z.length; i++) if (z[i] > max) max = z[i];
+  let sum = 0;
+  for (let i = 0; i < z.length; i++) {
+    z[i] = Math.exp(z[i] - max);
+    sum += z[i];
+  }
+  for (let i = 0; i < z.length; i++) z[i] /= sum;
+}
+
+/** y = x·W + b for a dense input row. */
+function denseLayer(layer: DenseLayer, x: ArrayLike<number>): Float64Array {
+  const { inDim, outDim, W, b } = layer;
+  const y = new Float64Array(outDim);
+  for (let o = 0; o < outDim; o++) y[o] = b[o];
+  for (let i = 0; i < inDim; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const base = i * outDim;
+    for (let o = 0; o < outDim; o++) y[o] += xi * W[base + o];
+  }
+  if (layer.relu) for (let o = 0; o < outDim; o++) if (y[o] < 0) y[o] = 0;
+  return y;
+}
+
+/** First layer for a sparse input. */
+function sparseLayer(layer: DenseLayer, x: SparseVector): Float64Array {
+  const { outDim, W, b } = layer;
+  const y = new Float64Array(outDim);
+  for (let o = 0; o < outDim; o++) y[o] = b[o];
+  for (let k = 0; k < x.indices.length; k++) {
+    const xi = x.values[k];
+    const base = x.indices[k] * outDim;
+    for (let o = 0; o < outDim; o++) y[o] += xi * W[base + o];
+  }
+  if (layer.relu) for (let o = 0; o < outDim; o++) if (y[o] < 0) y[o] = 0;
+  return y;
+}
+
+/** Pure TypeScript forward pass for one dense feature row → class probabilities. */
+export function forwardDense(net: Network, features: ArrayLike<number>): Float64Array {
+  if (features.length !== inputDim(net)) throw new Error(`expected ${inputDim(net)} features, got ${features.length}`);
+  let h: ArrayLike<number> = features;
+  let out: Float64Array = new Float64Array(0);
+  for (const layer of net.layers) {
+    out = denseLayer(layer, h);
+    h = out;
+  }
+  softmaxInPlace(out);
+  return out;
+}
+
+/** Same function as forwardDense, for a sparse feature vector (faster; used in training/evaluation). */
+export function forwardSparse(net: Network, x: SparseVector): Float64Array {
+  let out = sparseLayer(net.layers[0], x);
+  for (let l = 1; l < net.layers.length; l++) out = denseLayer(net.layers[l], out);
+  softmaxInPlace(out);
+  return out;
+}

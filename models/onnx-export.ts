@@ -1,0 +1,212 @@
+/**
+ * Export a trained network as a standard ONNX model (opset 13, IR version 8) built with onnx-proto, plus a
+ * JSON metadata file next to it.
+ *
+ * Graph (per dense layer):  Gemm(x, W[in,out], b[out]) → (Relu) → … → Softmax(axis = 1)
+ *   input  "features"      float32 [N, dim]   (dense hashed features from models/featurize.ts)
+ *   output "probabilities" float32 [N, C]     (softmax over `labels` in the metadata order)
+ * Weights are stored as TensorProto raw_data (little-endian float32).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import type { FeaturizerSettings } from './featurize';
+import type { DenseLayer, Network } from './network';
+import type { TrainedModel } from './train';
+
+export const ONNX_OPSET = 13;
+export const ONNX_IR_VERSION = 8;
+export const INPUT_NAME = 'features';
+export const OUTPUT_NAME = 'probabilities';
+export const METADATA_FORMAT = 'durable-cs/text-classifier';
+export const METADATA_FORMAT_VERSION = 1;
+
+/** Contents of `<task>.json`. */
+export interface ModelMetadata {
+  format: typeof METADATA_FORMAT;
+  formatVersion: number;
+  task: string;
+  labels: string[];
+  dim: number;
+  featurizer: FeaturizerSettings;
+  /** Intent only: predict "oos" when the best in-scope probability is below this. */
+  threshold: number | null;
+  model: { type: 'softmax-regression' | 'mlp'; hidden: number; parameters: number };
+  onnx: { file: string; sha256: string; bytes: number; opset: number; irVersion: number; input: string; output: string };
+  training: { options: TrainedModel['options']; data: TrainedModel['data']; seconds: number };
+  metrics: TrainedModel['metrics'];
+  createdAt: string;
+}
+
+function floatTensor(name: string, dims: number[], data: Float32Array): onnx.ITensorProto {
+  const raw = new Uint8Array(data.length * 4);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw };
+}
+
+function floatValueInfo(name: string, dims: Array<number | string>): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+/** Build the ONNX ModelProto for a network. `metadata` becomes ModelProto.metadata_props (strings). */
+export function buildOnnxModel(net: Network, opts: { graphName: string; docString?: string; metadata?: Record<string, string> }): onnx.ModelProto {
+  const nodes: onnx.INodeProto[] = [];
+  const initializers: onnx.ITensorProto[] = [];
+  let current = INPUT_NAME;
+  net.layers.forEach((layer: DenseLayer, i) => {
+    if (layer.W.length !== layer.inDim * layer.outDim || layer.b.length !== layer.outDim) {
+      throw new Error(`layer ${i}: weight shapes do not match ${layer.inDim}x${layer.outDim}`);
+    }
+    const wName = `W${i}`;
+    const bName = `b${i}`;
+    initializers.push(floatTensor(wName, [layer.inDim, layer.outDim], layer.W), floatTensor(bName, [layer.outDim], layer.b));
+    const out = `dense${i}`;
+    nodes.push({
+      name: `gemm${i}`,
+      opType: 'Gemm',
+      input: [current, wName, bName],
+      output: [out],
+      attribute: [
+        { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
+        { name: 'beta', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
+        { name: 'transA', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+        { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+      ],
+    });
+    current = out;
+    if (layer.relu) {
+      const r = `relu${i}`;
+      nodes.push({ name: `relu${i}`, opType: 'Relu', input: [current], output: [r] });
+      current = r;
+    }
+  });
+  nodes.push({
+    name: 'softmax',
+    opType: 'Softmax',
+    input: [current],
+    output: [OUTPUT_NAME],
+    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
+  });
+  const inDim = net.layers[0].inDim;
+  const outDim = net.layers[net.layers.length - 1].outDim;
+  const graph: onnx.IGraphProto = {
+    name: opts.graphName,
+    node: nodes,
+    initializer: initializers,
+    input: [floatValueInfo(INPUT_NAME, ['N', inDim])],
+    output: [floatValueInfo(OUTPUT_NAME, ['N', outDim])],
+  };
+  return onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'durable-cs models/train.ts',
+    producerVersion: '1',
+    domain: 'durable-cs.models',
+    modelVersion: 1,
+    docString: opts.docString ?? '',
+    graph,
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  });
+}
+
+export function encodeOnnxModel(model: onnx.ModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Read the weights back out of an ONNX file written by buildOnnxModel (Gemm/Relu/Softmax chain). */
+export function networkFromOnnx(bytes: Uint8Array): Network {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('ONNX model has no graph');
+  const inits = new Map<string, onnx.ITensorProto>();
+  for (const t of graph.initializer ?? []) if (t.name) inits.set(t.name, t);
+  const readFloats = (t: onnx.ITensorProto): Float32Array => {
+    if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`tensor ${t.name}: not float32`);
+    if (t.rawData && t.rawData.length > 0) {
+      const raw = t.rawData;
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const out = new Float32Array(raw.byteLength / 4);
+      for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+      return out;
+    }
+    return Float32Array.from(t.floatData ?? []);
+  };
+  const layers: DenseLayer[] = [];
+  for (const node of graph.node ?? []) {
+    if (node.opType === 'Gemm') {
+      const [, wName, bName] = node.input ?? [];
+      const W = inits.get(wName);
+      const b = inits.get(bName);
+      if (!W || !b) throw new Error(`Gemm ${node.name}: missing initializer`);
+      const [inDim, outDim] = (W.dims ?? []).map(Number);
+      layers.push({ inDim, outDim, W: readFloats(W), b: readFloats(b), relu: false });
+    } else if (node.opType === 'Relu') {
+      if (layers.length === 0) throw new Error('Relu before any Gemm');
+      layers[layers.length - 1].relu = true;
+    } else if (node.opType !== 'Softmax') {
+      throw new Error(`unexpected ONNX op ${node.opType}`);
+    }
+  }
+  if (layers.length === 0) throw new Error('ONNX graph has no Gemm layer');
+  return { layers };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function writeAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+/** Write `<outDir>/<task>.onnx` and `<outDir>/<task>.json`. */
+export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: string; metaPath: string; bytes: number; metadata: ModelMetadata } {
+  mkdirSync(outDir, { recursive: true });
+  const onnxFile = `${model.task}.onnx`;
+  const onnxPath = path.join(outDir, onnxFile);
+  const metaPath = path.join(outDir, `${model.task}.json`);
+  const hidden = model.network.layers.length > 1 ? model.network.layers[0].outDim : 0;
+  const proto = buildOnnxModel(model.network, {
+    graphName: `${model.task}_classifier`,
+    docString: `${model.task} classifier over hashed character n-gram features (${model.featurizer.version}); output order = labels`,
+    metadata: {
+      labels: JSON.stringify(model.labels),
+      featurizer: JSON.stringify(model.featurizer),
+      threshold: model.threshold === undefined ? '' : String(model.threshold),
+    },
+  });
+  const bytes = encodeOnnxModel(proto);
+  const metadata: ModelMetadata = {
+    format: METADATA_FORMAT,
+    formatVersion: METADATA_FORMAT_VERSION,
+    task: model.task,
+    labels: model.labels,
+    dim: model.featurizer.dim,
+    featurizer: model.featurizer,
+    threshold: model.threshold ?? null,
+    model: {
+      type: hidden > 0 ? 'mlp' : 'softmax-regression',
+      hidden,
+      parameters: model.network.layers.reduce((s, l) => s + l.W.length + l.b.length, 0),
+    },
+    onnx: { file: onnxFile, sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, input: INPUT_NAME, output: OUTPUT_NAME },
+    training: { options: model.options, data: model.data, seconds: Math.round(model.trainSeconds * 10) / 10 },
+    metrics: model.metrics,
+    createdAt: new Date().toISOString(),
+  };
+  writeAtomic(onnxPath, bytes);
+  writeAtomic(metaPath, JSON.stringify(metadata, null, 2) + '\n');
+  return { onnxPath, metaPath, bytes: bytes.length, metadata };
+}

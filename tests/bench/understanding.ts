@@ -1,0 +1,74 @@
+/**
+ * How well the bot understands users, scored the way the chart acts on it: the held-out split of a
+ * labelled JSONL file (default models/corpus/intent.jsonl, hand-written lines that neither the models
+ * nor the knowledge content were built from), through the same `understand` activity the workers run.
+ *
+ *   npm run eval:understanding [-- file.jsonl]
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeUnderstand } from '../../activities/understand';
+import { KnowledgeIndex } from '../../knowledge/retrieval';
+import { readContent } from '../../knowledge/store';
+import { CANDIDATE_SCORE, CONFIDENT_MARGIN, CONFIDENT_SCORE } from '../../machines/conversation';
+import { OnnxClassifier } from '../../models/classifier';
+import { ARTIFACTS_DIR } from '../../models/registry';
+
+async function main() {
+  const file = process.argv[2] ?? path.join(__dirname, '../../models/corpus/intent.jsonl');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { text: string; label: string; split?: string })
+    .filter((l) => l.split === 'test');
+  const { entries, lexicon } = readContent();
+  const index = new KnowledgeIndex(entries, lexicon);
+  const models = {
+    intent: await OnnxClassifier.load(ARTIFACTS_DIR, 'intent'),
+    emotion: await OnnxClassifier.load(ARTIFACTS_DIR, 'emotion'),
+    versions: { intent: 0, emotion: 0 },
+  };
+  const understand = makeUnderstand({ current: () => index }, { current: () => models });
+
+  const count = { topics: 0, answered: 0, answeredRight: 0, clarified: 0, clarifiedRight: 0, oos: 0, oosPolite: 0, oosAnswered: 0, metas: 0, metaRight: 0 };
+  const retrievalOnly = { top1: 0 };
+  for (const { text, label } of lines) {
+    const u = await understand({ conversationId: 'eval', text, group: null });
+    const [a, b] = u.candidates;
+    const confident = !!a && a.score >= CONFIDENT_SCORE && a.score - (b?.score ?? 0) >= CONFIDENT_MARGIN;
+    const offered = u.candidates.filter((c) => c.score >= CANDIDATE_SCORE);
+    if (label.startsWith('meta.')) {
+      count.metas++;
+      if (u.meta === label) count.metaRight++;
+    } else if (label === 'oos') {
+      count.oos++;
+      if (u.intent?.name === 'oos' && !confident) count.oosPolite++;
+      if (confident) count.oosAnswered++;
+    } else {
+      count.topics++;
+      if (index.search(text, 1)[0]?.intent === label) retrievalOnly.top1++;
+      if (confident) {
+        count.answered++;
+        if (a.intent === label) count.answeredRight++;
+      } else if (offered.length) {
+        count.clarified++;
+        if (offered.some((c) => c.intent === label)) count.clarifiedRight++;
+      }
+    }
+  }
+  const pct = (n: number, d: number) => `${((100 * n) / Math.max(1, d)).toFixed(1)}%`;
+  const c = count;
+  console.log(`Understanding (intent model + knowledge retrieval + lexicon) on ${lines.length} held-out lines of ${path.relative(process.cwd(), file)}
+  topic questions ${c.topics}:
+    answered directly ${pct(c.answered, c.topics)}, of which the right topic ${pct(c.answeredRight, c.answered)}
+    clarifying question ${pct(c.clarified, c.topics)}, right topic among the options ${pct(c.clarifiedRight, c.clarified)}
+    menu ${pct(c.topics - c.answered - c.clarified, c.topics)}
+    (knowledge retrieval alone, top-1: ${pct(retrievalOnly.top1, c.topics)})
+  out-of-scope lines ${c.oos}: told politely it is out of scope ${pct(c.oosPolite, c.oos)}, wrongly answered ${pct(c.oosAnswered, c.oos)}
+  conversational acts ${c.metas}: recognised ${pct(c.metaRight, c.metas)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

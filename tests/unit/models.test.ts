@@ -1,0 +1,350 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DEFAULT_FEATURIZER, Featurizer, fnv1a32, normalizeText, toDense } from '../../models/featurize';
+import { mulberry32 } from '../../models/random';
+import { trainNetwork, trainTask, type LabelledVector, type TrainOptions } from '../../models/train';
+import { buildOnnxModel, encodeOnnxModel, saveArtifacts } from '../../models/onnx-export';
+import { forwardDense, networkFromOnnx, OnnxClassifier, OnnxClassifierLoadError } from '../../models/classifier';
+import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
+import type { Network } from '../../models/network';
+
+const ARTIFACTS = path.join(__dirname, '..', '..', 'models', 'artifacts');
+
+/** A small synthetic labelled set: each class has its own "topic" characters plus shared filler. */
+function syntheticExamples(seed: number, perClass = 30): Example[] {
+  const rand = mulberry32(seed);
+  const topics: Record<string, string[]> = {
+    login: ['登录', '验证码', '密码', '登不上'],
+    refund: ['退款', '退货', '售后', '退钱'],
+    live: ['直播', '开播', '主播', '断播'],
+    oos: ['天气', '股票', '菜谱', '作业'],
+  };
+  const filler = ['怎么办', '请问', '一直', '为什么', '帮我看看', '急'];
+  const out: Example[] = [];
+  for (const [label, words] of Object.entries(topics)) {
+    for (let i = 0; i < perClass; i++) {
+      const w1 = words[Math.floor(rand() * words.length)];
+      const w2 = words[Math.floor(rand() * words.length)];
+      const f = filler[Math.floor(rand() * filler.length)];
+      out.push({ text: `${f}${w1}${i % 3 === 0 ? ' ' : ''}${w2}${i}`, label });
+    }
+  }
+  return out;
+}
+
+function vectors(examples: Example[], featurizer: Featurizer, labels: string[]): LabelledVector[] {
+  return examples.map((e) => ({ x: featurizer.featurize(e.text), y: labels.indexOf(e.label) }));
+}
+
+const SMALL_FEATURIZER = { ...DEFAULT_FEATURIZER, dim: 1 << 10, lexicon: null, words: 'off' as const };
+const SMALL_OPTIONS: TrainOptions = {
+  hidden: 0,
+  epochs: 5,
+  batchSize: 8,
+  lr: 0.05,
+  l2: 1e-5,
+  seed: 42,
+  classWeighting: 'balanced',
+  oosWeight: 2,
+  inputDropout: 0,
+};
+
+describe('featurizer', () => {
+  const f = new Featurizer();
+
+  it('FNV-1a matches the reference values', () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+  });
+
+  it('hashes to stable buckets (a change here means retraining the models)', () => {
+    expect(fnv1a32('c2:登录')).toBe(0xc9e10f2e);
+    expect(fnv1a32('w:验证码')).toBe(0x13aa230e);
+    expect(fnv1a32('c2:登录') & (DEFAULT_FEATURIZER.dim - 1)).toBe(3886);
+  });
+
+  it('normalises full-width to half-width, case and whitespace', () => {
+    expect(normalizeText('ＤＯＵ＋　投了  没效果！')).toBe('dou+ 投了 没效果!');
+    const a = f.featurize('ＤＯＵ＋投了没效果，能退吗？ＡＰＰ');
+    const b = f.featurize('dou+投了没效果,能退吗?app');
+    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    expect(f.tokens('  Ｈｅｌｌｏ  ')).toEqual(f.tokens('hello'));
+  });
+
+  it('collapses long digit runs so order numbers do not matter', () => {
+    const a = f.featurize('订单 202406110001 还没发货');
+    const b = f.featurize('订单 998877665544 还没发货');
+    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+    expect(f.tokens('订单 202406110001').some((t) => t === 'w:<num>')).toBe(true);
+  });
+
+  it('is deterministic, sorted, unique and L2-normalised', () => {
+    const text = '验证码收不到登录不了 急急急';
+    const a = f.featurize(text);
+    const b = new Featurizer().featurize(text);
+    expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    for (let i = 1; i < a.indices.length; i++) expect(a.indices[i]).toBeGreaterThan(a.indices[i - 1]);
+    expect(a.indices.every((i) => i >= 0 && i < f.dim)).toBe(true);
+    const norm = Math.sqrt(a.values.reduce((s, v) => s + v * v, 0));
+    expect(norm).toBeCloseTo(1, 6);
+    const dense = f.dense([text, '']);
+    expect(dense.length).toBe(2 * f.dim);
+    expect(Array.from(dense.subarray(0, f.dim))).toEqual(Array.from(toDense(a, f.dim)));
+    expect(dense.subarray(f.dim).every((v) => v === 0)).toBe(true);
+  });
+
+  it('adds domain-lexicon concept tokens and rejects unknown settings', () => {
+    expect(f.tokens('能撤单吗')).toContain('k:cancel');
+    expect(() => new Featurizer({ dim: 1000 })).toThrow(/power of two/);
+    expect(() => new Featurizer({ version: 'other' })).toThrow(/not supported/);
+    expect(() => new Featurizer({ lexicon: 'deadbeefdeadbeef' })).toThrow(/lexicon/);
+  });
+});
+
+describe('data splits', () => {
+  it('uses the split field when present, else a seeded stratified 10% hold-out', () => {
+    const withSplit: Example[] = [
+      { text: 'a', label: 'x', split: 'train' },
+      { text: 'b', label: 'x', split: 'test' },
+    ];
+    expect(trainTestSplit(withSplit, 1).test.map((e) => e.text)).toEqual(['b']);
+    const ex = syntheticExamples(1);
+    const s1 = trainTestSplit(ex, 7);
+    const s2 = trainTestSplit(ex, 7);
+    expect(s1.splitSource).toBe('seeded-10pct');
+    expect(s1.test.map((e) => e.text)).toEqual(s2.test.map((e) => e.text));
+    expect(s1.test.length).toBe(12); // 3 of 30 per label
+    const { heldOut } = stratifiedSplit(ex, 0.1, 7);
+    expect(new Set(heldOut.map((e) => e.label)).size).toBe(4);
+  });
+});
+
+describe('training', () => {
+  const featurizer = new Featurizer(SMALL_FEATURIZER);
+  const examples = syntheticExamples(3);
+  const labels = [...new Set(examples.map((e) => e.label))].sort();
+  const data = vectors(examples, featurizer, labels);
+
+  it('is reproducible: same seed → bit-identical weights (logistic regression and MLP)', () => {
+    for (const hidden of [0, 8]) {
+      const opts = { ...SMALL_OPTIONS, hidden, inputDropout: hidden ? 0.2 : 0 };
+      const a = trainNetwork(data, labels, featurizer.dim, opts);
+      const b = trainNetwork(data, labels, featurizer.dim, opts);
+      expect(a.layers.length).toBe(hidden ? 2 : 1);
+      a.layers.forEach((layer, i) => {
+        expect(Buffer.from(layer.W.buffer).equals(Buffer.from(b.layers[i].W.buffer))).toBe(true);
+        expect(Buffer.from(layer.b.buffer).equals(Buffer.from(b.layers[i].b.buffer))).toBe(true);
+      });
+      const c = trainNetwork(data, labels, featurizer.dim, { ...opts, seed: 43 });
+      expect(Buffer.from(c.layers[0].W.buffer).equals(Buffer.from(a.layers[0].W.buffer))).toBe(false);
+    }
+  });
+
+  it('learns the synthetic task and chooses an oos threshold on train-only validation', () => {
+    const model = trainTask(examples, 'synthetic', {
+      task: 'intent',
+      featurizer: SMALL_FEATURIZER,
+      options: SMALL_OPTIONS,
+      folds: 3,
+      novelMaxSimilarity: 0.3,
+      reportTest: true,
+    });
+    expect(model.labels).toEqual(labels);
+    expect(model.threshold).toBeGreaterThanOrEqual(0);
+    expect(model.threshold).toBeLessThan(1);
+    expect(model.metrics.validation.all.report.accuracy).toBeGreaterThan(0.9);
+    expect(model.metrics.test?.report.accuracy).toBeGreaterThan(0.9);
+  });
+});
+
+describe('ONNX export round trip', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'models-test-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function ortProbs(bytes: Uint8Array, features: Float32Array, n: number, dim: number): Promise<Float32Array> {
+    const session = await ort.InferenceSession.create(bytes);
+    try {
+      const out = await session.run({ features: new ort.Tensor('float32', features, [n, dim]) });
+      expect(out.probabilities.dims[0]).toBe(n);
+      return out.probabilities.data as Float32Array;
+    } finally {
+      await session.release();
+    }
+  }
+
+  it('onnxruntime matches the TypeScript forward pass within 1e-5 (MLP with Relu, batch of texts)', async () => {
+    const featurizer = new Featurizer(SMALL_FEATURIZER);
+    const examples = syntheticExamples(5);
+    const labels = [...new Set(examples.map((e) => e.label))].sort();
+    const net: Network = trainNetwork(vectors(examples, featurizer, labels), labels, featurizer.dim, { ...SMALL_OPTIONS, hidden: 16 });
+    const bytes = encodeOnnxModel(buildOnnxModel(net, { graphName: 'test' }));
+    const texts = ['登录不上 验证码', '我要退款', '直播断了', '明天天气', '', '🙂🙂 12345678'];
+    const features = featurizer.dense(texts);
+    const probs = await ortProbs(bytes, features, texts.length, featurizer.dim);
+    const C = labels.length;
+    texts.forEach((_, i) => {
+      const ts = forwardDense(net, features.subarray(i * featurizer.dim, (i + 1) * featurizer.dim));
+      for (let c = 0; c < C; c++) expect(Math.abs(probs[i * C + c] - ts[c])).toBeLessThan(1e-5);
+    });
+    // The weights read back from the file are the trained weights.
+    const back = networkFromOnnx(bytes);
+    expect(back.layers.map((l) => [l.inDim, l.outDim, l.relu])).toEqual(net.layers.map((l) => [l.inDim, l.outDim, l.relu]));
+    expect(Array.from(back.layers[1].W)).toEqual(Array.from(net.layers[1].W));
+  });
+
+  it('the committed intent and emotion graphs match the TypeScript forward pass within 1e-5', async () => {
+    const texts = ['验证码收不到登录不了', '今天股票大涨', '订单 202406110001 什么时候发货', '气死了 退款还没到', '谢谢'];
+    for (const task of ['intent', 'emotion']) {
+      const clf = await OnnxClassifier.load(ARTIFACTS, task);
+      try {
+        const net = networkFromOnnx(readFileSync(path.join(ARTIFACTS, `${task}.onnx`)));
+        const viaOrt = await clf.probabilities(texts);
+        texts.forEach((t, i) => {
+          const ts = forwardDense(net, toDense(clf.featurizer.featurize(t), clf.dim));
+          expect(viaOrt[i].length).toBe(clf.labels.length);
+          for (let c = 0; c < ts.length; c++) expect(Math.abs(viaOrt[i][c] - ts[c])).toBeLessThan(1e-5);
+        });
+      } finally {
+        await clf.release();
+      }
+    }
+  });
+
+  it('saveArtifacts writes a loadable model whose metadata matches the file', async () => {
+    const model = trainTask(syntheticExamples(9), 'synthetic', {
+      task: 'intent',
+      featurizer: SMALL_FEATURIZER,
+      options: SMALL_OPTIONS,
+      folds: 2,
+      novelMaxSimilarity: 0.3,
+      reportTest: false,
+    });
+    const saved = saveArtifacts(model, dir);
+    expect(saved.metadata.onnx.bytes).toBe(readFileSync(saved.onnxPath).length);
+    expect(saved.metadata.labels).toEqual(model.labels);
+    const clf = await OnnxClassifier.load(dir, 'intent');
+    try {
+      const p = await clf.predict('请问登录验证码');
+      expect(p.label).toBe('login');
+      expect(p.scores.length).toBe(4);
+      expect(p.scores[0].score).toBeGreaterThanOrEqual(p.scores[1].score);
+      const batch = await clf.predictBatch(['我要退货', '直播开播']);
+      expect(batch.map((b) => b.label)).toEqual(['refund', 'live']);
+    } finally {
+      await clf.release();
+    }
+  });
+});
+
+describe('OnnxClassifier refuses bad artifacts', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'models-bad-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function copyArtifacts(): void {
+    for (const f of ['emotion.onnx', 'emotion.json']) copyFileSync(path.join(ARTIFACTS, f), path.join(dir, f));
+  }
+
+  it('rejects a corrupted .onnx file (sha256 mismatch)', async () => {
+    copyArtifacts();
+    const file = path.join(dir, 'emotion.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const err = await OnnxClassifier.load(dir, 'emotion').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OnnxClassifierLoadError);
+    expect((err as Error).message).toMatch(/corrupt or was replaced: sha256 [0-9a-f]{64} does not match/);
+  });
+
+  it('rejects a truncated model even when the metadata hash was updated to match', async () => {
+    copyArtifacts();
+    const file = path.join(dir, 'emotion.onnx');
+    const truncated = readFileSync(file).subarray(0, 1000);
+    writeFileSync(file, truncated);
+    const metaFile = path.join(dir, 'emotion.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    const { createHash } = await import('node:crypto');
+    meta.onnx.sha256 = createHash('sha256').update(truncated).digest('hex');
+    writeFileSync(metaFile, JSON.stringify(meta));
+    await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(/onnxruntime could not load/);
+  });
+
+  it('rejects a missing model file and missing or invalid metadata', async () => {
+    copyArtifacts();
+    unlinkSync(path.join(dir, 'emotion.onnx'));
+    await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(/model file .*emotion\.onnx is missing/);
+    await expect(OnnxClassifier.load(dir, 'nosuchtask')).rejects.toThrow(/metadata file .*nosuchtask\.json is missing/);
+    copyArtifacts();
+    writeFileSync(path.join(dir, 'emotion.json'), '{"format": "something-else"}');
+    await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(OnnxClassifierLoadError);
+  });
+
+  it('rejects metadata whose label list does not match the graph', async () => {
+    copyArtifacts();
+    const metaFile = path.join(dir, 'emotion.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    meta.labels = [...meta.labels, 'extra'];
+    writeFileSync(metaFile, JSON.stringify(meta));
+    await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(/outputs 5 probabilities but the metadata lists 6 labels/);
+  });
+});
+
+describe('trained artifacts: clear-cut predictions', () => {
+  let intent: OnnxClassifier;
+  let emotion: OnnxClassifier;
+  beforeAll(async () => {
+    intent = await OnnxClassifier.load(ARTIFACTS, 'intent');
+    emotion = await OnnxClassifier.load(ARTIFACTS, 'emotion');
+  });
+  afterAll(async () => {
+    await intent?.release();
+    await emotion?.release();
+  });
+
+  it('has the expected label sets and an oos threshold for intent only', () => {
+    expect(intent.labels).toContain('oos');
+    expect(intent.labels).toContain('account.login');
+    expect(intent.labels.length).toBe(45);
+    expect(intent.threshold).toBeGreaterThanOrEqual(0);
+    expect(emotion.labels).toEqual(['angry', 'anxious', 'disappointed', 'neutral', 'positive']);
+    expect(emotion.threshold).toBeUndefined();
+  });
+
+  it('classifies clear-cut intents', async () => {
+    const cases: Array<[string, string]> = [
+      ['验证码收不到登录不了', 'account.login'],
+      ['今天股票大涨', 'oos'],
+      ['明天北京天气怎么样', 'oos'],
+      ['我要转人工', 'meta.human'],
+      ['我的快递到哪了', 'order.logistics'],
+      ['淘宝的订单怎么退款', 'oos'],
+    ];
+    const preds = await intent.predictBatch(cases.map((c) => c[0]));
+    expect(preds.map((p) => p.label)).toEqual(cases.map((c) => c[1]));
+    for (const p of preds) {
+      expect(p.confidence).toBeGreaterThan(0);
+      expect(p.confidence).toBeLessThanOrEqual(1);
+      expect(p.scores.reduce((s, x) => s + x.score, 0)).toBeCloseTo(1, 4);
+    }
+  });
+
+  it('classifies clear-cut emotions', async () => {
+    expect((await emotion.predict('气死我了 你们什么破服务')).label).toBe('angry');
+    expect((await emotion.predict('谢谢')).label).toBe('positive');
+  });
+});
