@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { DataSource } from 'typeorm';
+import { MoreThan, type DataSource } from 'typeorm';
+import { Conversation, Message, type ConversationRow, type MessageRow } from '../db/entities';
 import type { Channel } from '../common/types';
 import type { PlatformStore } from '../platform/store';
 import { adminRouter } from './admin';
@@ -65,7 +66,7 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
   api.get('/conversations/:id', route(async (req, res) => {
     const conv = await findConversation(ds, req.params.id as string);
     const messages = await listMessages(ds, conv.id);
-    res.json({ id: conv.id, userId: conv.user_id, channels: conv.channels, state: conv.state, status: conv.status, messages });
+    res.json({ id: conv.id, userId: conv.userId, channels: conv.channels, state: conv.state, status: conv.status, messages });
   }));
 
   api.get('/conversations/:id/messages', route(async (req, res) => {
@@ -97,19 +98,10 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
   return app;
 }
 
-interface ConversationRecord {
-  id: string;
-  user_id: string;
-  channels: string[];
-  state: string;
-  status: string;
-}
-
-async function findConversation(ds: DataSource, id: string): Promise<ConversationRecord> {
-  if (!idSchema.safeParse(id).success) throw new ApiError(404, 'conversation_not_found', `no conversation ${id}`);
-  const [row] = await ds.query(`SELECT id::text, user_id, channels, state, status FROM conversations WHERE id = $1`, [id]);
-  if (!row) throw new ApiError(404, 'conversation_not_found', `no conversation ${id}`);
-  return row;
+async function findConversation(ds: DataSource, id: string): Promise<ConversationRow> {
+  const conv = idSchema.safeParse(id).success ? await ds.getRepository<ConversationRow>(Conversation).findOneBy({ id }) : null;
+  if (!conv) throw new ApiError(404, 'conversation_not_found', `no conversation ${id}`);
+  return conv;
 }
 
 /** `after` may be our message id or the client's messageId. */
@@ -125,16 +117,15 @@ async function resolveAfter(ds: DataSource, conversationId: string, after: unkno
 }
 
 async function listMessages(ds: DataSource, conversationId: string, after: string | null = null) {
-  const rows = await ds.query(
-    `SELECT id::text, sender, text, kind, options, channel, created_at FROM messages
-     WHERE conversation_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint) ORDER BY id`,
-    [conversationId, after],
-  );
-  return rows.map((r: { id: string; sender: string; text: string; kind: string | null; options: unknown; channel: string; created_at: Date }) => ({
+  const rows = await ds.getRepository<MessageRow>(Message).find({
+    where: { conversationId, ...(after ? { id: MoreThan(after) } : {}) },
+    order: { id: 'ASC' },
+  });
+  return rows.map((r) => ({
     id: r.id,
     from: r.sender,
     text: r.text,
-    at: new Date(r.created_at).toISOString(),
+    at: r.createdAt.toISOString(),
     channel: r.channel,
     ...(r.kind ? { kind: r.kind } : {}),
     ...(r.options ? { options: r.options } : {}),

@@ -12,19 +12,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime } from '@temporalio/worker';
-import { openDatabase } from '../../db/data-source';
 import { KnowledgeHolder } from '../../activities/knowledge-holder';
 import { ModelHolder } from '../../activities/model-holder';
-import { publishArtifacts } from '../../models/registry';
 import { makeUnderstand } from '../../activities/understand';
-import { searchAttributeKeys } from '../../common/search-attributes';
-import { seedKnowledge } from '../../knowledge/store';
 import { runToRest, startChart } from '../../machines/interpret';
 import type { UnderstandInput } from '../../machines/types';
-import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
-import { freshDatabase } from '../support/stack';
+import { seededDatabase, startTemporal } from '../support/stack';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,18 +43,8 @@ function percentile(sorted: number[], p: number): number {
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main() {
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
-  const dbUrl = await freshDatabase('bench');
-  const ds = await openDatabase(dbUrl);
-  await seedKnowledge(ds);
-  await publishArtifacts(ds);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalBinary() },
-      searchAttributes: searchAttributeKeys,
-      extraArgs: devServerFlags.filter((f, i, all) => !f.startsWith('--search-attribute') && !all[i - 1]?.startsWith('--search-attribute')),
-    },
-  });
+  const { ds, url: dbUrl } = await seededDatabase('bench');
+  const env = await startTemporal();
   const address = env.connection.options.address as string;
   const childEnv = {
     ...process.env,

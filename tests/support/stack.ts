@@ -25,6 +25,32 @@ export const ADMIN_TOKEN = 'test-admin-token';
 
 let runtimeInstalled = false;
 
+/** A real Temporal dev server (the installed CLI) with our search attributes, in memory. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+    runtimeInstalled = true;
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinary() },
+      searchAttributes: searchAttributeKeys,
+      // createLocal registers the search attributes itself; pass the other dev-server flags.
+      extraArgs: devServerFlags.filter((f, i, all) => !f.startsWith('--search-attribute') && !all[i - 1]?.startsWith('--search-attribute')),
+      log: { format: 'pretty', level: 'warn' },
+    },
+  });
+}
+
+/** A fresh, migrated database with the knowledge and the committed models published. */
+export async function seededDatabase(name: string): Promise<{ ds: DataSource; url: string }> {
+  const url = await freshDatabase(name);
+  const ds = await openDatabase(url);
+  await seedKnowledge(ds);
+  await publishArtifacts(ds);
+  return { ds, url };
+}
+
 /** A fresh database named after the test file, dropped first so every run starts clean. */
 export async function freshDatabase(name: string): Promise<string> {
   const url = new URL(config.databaseUrl);
@@ -55,22 +81,8 @@ export interface Stack {
 
 /** Real Temporal dev server (the installed CLI), real PostgreSQL, the real worker and HTTP API. */
 export async function startStack(name: string, opts: { settings?: Partial<ConversationSettings>; replyTimeoutMs?: number } = {}): Promise<Stack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
-    runtimeInstalled = true;
-  }
-  const dbUrl = await freshDatabase(name);
-  const ds = await openDatabase(dbUrl);
-  await seedKnowledge(ds);
-  await publishArtifacts(ds);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalBinary() },
-      searchAttributes: searchAttributeKeys,
-      extraArgs: devServerFlags.filter((f, i, all) => !f.startsWith('--search-attribute') && !all[i - 1]?.startsWith('--search-attribute')),
-      log: { format: 'pretty', level: 'warn' },
-    },
-  });
+  const { ds } = await seededDatabase(name);
+  const env = await startTemporal();
   const taskQueue = `cs-test-${name}`;
   const settings: ConversationSettings = { inactivityMs: 10 * 60_000, turnsPerRun: 40, ...opts.settings };
   const gateway = new ConversationGateway(env.client, taskQueue, settings, opts.replyTimeoutMs ?? 20_000);
