@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { MoreThan, type DataSource } from 'typeorm';
 import { Conversation, Message, type ConversationRow, type MessageRow } from '../db/entities';
 import type { Channel } from '../common/types';
@@ -6,6 +6,7 @@ import type { PlatformStore } from '../platform/store';
 import { adminRouter } from './admin';
 import type { ConversationService } from './conversation-service';
 import { ApiError, errorHandler } from './errors';
+import { parseWith, requireBearer, route } from './http';
 import { RateLimiter } from './rate-limit';
 import { channelSchema, idSchema, imageBytes, inboundSchema, MAX_IMAGE_BYTES, MAX_TEXT } from './validation';
 
@@ -17,9 +18,6 @@ export interface AppDeps {
   /** The platform stand-in's admin API; mounted at /api/admin when given. */
   admin?: { store: PlatformStore; token: string };
 }
-
-type Handler = (req: Request, res: Response) => Promise<void>;
-const route = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
 /** SSE polls the store at this interval for messages that arrived later (agent replies, closing notes). */
 const SSE_POLL_MS = 1000;
@@ -35,11 +33,7 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
   if (admin) app.use('/api/admin', adminRouter(admin.store, admin.token));
 
   const api = express.Router();
-  api.use((req, _res, next) => {
-    const header = req.headers.authorization ?? '';
-    if (header !== `Bearer ${channelToken}`) return next(new ApiError(401, 'unauthorized', 'a valid bearer token is required'));
-    next();
-  });
+  api.use(requireBearer(channelToken, 'channel'));
   // Room for a 5 MB image as base64 plus the other fields; larger bodies get 413 before parsing.
   api.use(express.json({ limit: '7mb', strict: true }));
 
@@ -47,12 +41,7 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
     const channel = channelSchema.safeParse(req.params.channel);
     if (!channel.success) throw new ApiError(400, 'invalid_channel', 'channel must be one of app, web, email, phone');
     if (!req.is('application/json')) throw new ApiError(400, 'invalid_json', 'send the message as application/json');
-    const body = inboundSchema.safeParse(req.body);
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      throw new ApiError(400, 'invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
-    const msg = body.data;
+    const msg = parseWith(inboundSchema, req.body);
     if ((msg.text?.length ?? 0) > MAX_TEXT) throw new ApiError(413, 'text_too_long', `text is limited to ${MAX_TEXT} characters`);
     if (msg.image && imageBytes(msg.image) > MAX_IMAGE_BYTES) throw new ApiError(413, 'image_too_large', 'image is limited to 5 MB');
     if (!msg.text?.trim() && !msg.image && !msg.dtmf) {
