@@ -34,7 +34,7 @@ export async function seedKnowledge(ds: DataSource, dir = CONTENT_DIR): Promise<
   let updated = 0;
   for (const entry of entries) {
     const old = existing.get(entry.intent);
-    if (old && JSON.stringify(old.entry) === JSON.stringify(entry)) continue;
+    if (old && canonical(old.entry) === canonical(entry)) continue;
     await repo.save({
       intent: entry.intent,
       groupName: entry.intent.split('.')[0],
@@ -46,6 +46,13 @@ export async function seedKnowledge(ds: DataSource, dir = CONTENT_DIR): Promise<
     else inserted++;
   }
   return { inserted, updated };
+}
+
+/** JSON with sorted keys: jsonb does not keep key order, so plain stringify would see every entry as changed. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 /** Build the retrieval index from what is in the database now. */

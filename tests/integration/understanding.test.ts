@@ -5,6 +5,8 @@ import { onnx } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../models/onnx-export';
 import { ARTIFACTS_DIR, publishArtifacts } from '../../models/registry';
+import { CONTENT_DIR, seedKnowledge } from '../../knowledge/store';
+import { cpSync } from 'node:fs';
 import { startStack, type Stack } from '../support/stack';
 
 const EMOTIONS = ['positive', 'neutral', 'anxious', 'angry', 'disappointed'];
@@ -88,5 +90,20 @@ describe('understanding with the trained models', () => {
     await new Promise((r) => setTimeout(r, 1500)); // the worker follows the registry every 300 ms in tests
     const ok = await stack.post('app', { userId: 'recovered-model-user', text: '我的验证码一直收不到' });
     expect(ok.body.intent.name).toBe('account.login');
+  });
+
+  it('loads unchanged knowledge files as a no-op, and an edited entry reaches the running worker without a restart', async () => {
+    expect(await seedKnowledge(stack.ds)).toEqual({ inserted: 0, updated: 0 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'cs-knowledge-'));
+    cpSync(CONTENT_DIR, dir, { recursive: true });
+    const file = path.join(dir, 'account.json');
+    const entries = JSON.parse(readFileSync(file, 'utf8'));
+    const realname = entries.find((e: { intent: string }) => e.intent === 'account.realname');
+    realname.solution.summary = '【已更新】实名认证请在「我-设置-账号与安全-实名认证」中完成。';
+    writeFileSync(file, JSON.stringify(entries));
+    expect(await seedKnowledge(stack.ds, dir)).toEqual({ inserted: 0, updated: 1 });
+    await new Promise((r) => setTimeout(r, 1500)); // workers look for knowledge edits every 300 ms in tests
+    const res = await stack.post('app', { userId: 'knowledge-edit-user', text: '实名认证怎么弄' });
+    expect(res.body.replies.find((r: { kind: string }) => r.kind === 'answer').text).toContain('【已更新】');
   });
 });
