@@ -3,7 +3,7 @@
  *
  *   tsx models/train.ts [--data file.jsonl] [--task intent|emotion|all] [--out models/artifacts] [--seed N]
  *
- * Without --data it trains both tasks from models/corpus (intent.jsonl + intent-extra.jsonl, emotion.jsonl). --data a.jsonl[,b.jsonl] trains one
+ * Without --data it trains both tasks from models/corpus (intent.jsonl + intent-extra*.jsonl, emotion.jsonl). --data a.jsonl[,b.jsonl] trains one
  * task (--task intent or emotion, default intent) from any JSONL of {"text","label","split"?}; when no line
  * has a "split", a seeded, stratified 10% is held out as test.
  *
@@ -667,7 +667,7 @@ export const MODELS_DIR = __dirname;
 export const DEFAULT_ARTIFACTS_DIR = path.join(MODELS_DIR, 'artifacts');
 /** The project's corpus per task; extra train-only files are added when present. */
 export const CORPUS: Record<Task, string[]> = {
-  intent: ['intent.jsonl', 'intent-extra.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
+  intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
   emotion: [path.join(MODELS_DIR, 'corpus', 'emotion.jsonl')],
 };
 
