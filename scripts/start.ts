@@ -75,11 +75,14 @@ async function main() {
     Temporal UI    ${useOwnTemporal ? `http://127.0.0.1:${UI_PORT}` : '(your cluster\'s UI)'}   namespace ${config.temporalNamespace}
     Temporal gRPC  ${config.temporalAddress}
     Channel token  ${config.channelToken}   (Authorization: Bearer …; set CS_CHANNEL_TOKEN to change)
+    Admin token    ${config.adminToken}   (platform stand-in: /api/admin/users, /api/admin/orders; CS_ADMIN_TOKEN)
     Database       ${config.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
 
   Try:
     curl -s -H 'Authorization: Bearer ${config.channelToken}' -H 'Content-Type: application/json' \\
       -d '{"userId":"demo-user","text":"我的视频播放量一直很低是不是被限流了"}' ${api}/api/channels/app/messages
+    and an order question for the demo shop's user (orders 6921000000000001–3 belong to demo-user):
+      … -d '{"userId":"demo-user","text":"订单6921000000000001能包邮吗"}' ${api}/api/channels/app/messages
 
   Ctrl-C stops everything started here.
 `);
