@@ -667,7 +667,7 @@ export const MODELS_DIR = __dirname;
 export const DEFAULT_ARTIFACTS_DIR = path.join(MODELS_DIR, 'artifacts');
 /** The project's corpus per task; extra train-only files are added when present. */
 export const CORPUS: Record<Task, string[]> = {
-  intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
+  intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl', 'intent-extra3.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
   emotion: [path.join(MODELS_DIR, 'corpus', 'emotion.jsonl')],
 };
 
