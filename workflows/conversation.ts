@@ -5,6 +5,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -80,10 +81,20 @@ export async function conversation(input: ConversationInput): Promise<void> {
     };
   }
 
-  // Search attributes are upserted only when they change: each upsert is a history event.
+  // Search attributes and memo are upserted only when they change: each upsert is a history event.
   const published = new Map<string, string>();
+  const channels = new Set<string>([input.channel]);
+  let publishedMemo = '';
+  // Histories recorded before this patch set the memo once at start; replay them unchanged.
+  const memoFollowsConversation = patched('memo-follows-conversation');
   function publish(): void {
     const ctx = snapshot.context;
+    channels.add(ctx.channel);
+    const memo = { userId: input.userId, chartVersion: CHART_VERSION, channels: [...channels], topic: ctx.topic?.title ?? null, rejections: ctx.rejections };
+    if (memoFollowsConversation && JSON.stringify(memo) !== publishedMemo) {
+      publishedMemo = JSON.stringify(memo);
+      upsertMemo(memo);
+    }
     const wanted: Array<[typeof CsState, string | undefined]> = [
       [CsState, stateName(snapshot)],
       [CsChannel, ctx.channel],
@@ -130,7 +141,7 @@ export async function conversation(input: ConversationInput): Promise<void> {
   }));
 
   upsertSearchAttributes([{ key: CsUserTier, value: input.userTier }]);
-  upsertMemo({ userId: input.userId, chartVersion: CHART_VERSION });
+  if (!memoFollowsConversation) upsertMemo({ userId: input.userId, chartVersion: CHART_VERSION });
   publish();
 
   const shouldContinueAsNew = () => turnsThisRun >= settings.turnsPerRun || workflowInfo().continueAsNewSuggested;

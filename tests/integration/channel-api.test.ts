@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewQuery } from '../../workflows/conversation';
+import { saveFixture } from '../support/fixtures';
 import { ADMIN_TOKEN, startStack, TOKEN, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -112,6 +113,10 @@ describe('cross-channel continuation', () => {
     expect(phone.body.conversationId).toBe(app.body.conversationId);
     const conv = await stack.get(`/api/conversations/${app.body.conversationId}`);
     expect(conv.body.channels).toEqual(['app', 'web', 'phone']);
+    // Ops see the same in the Temporal UI: search attributes and memo follow the conversation.
+    const described = await stack.client.workflow.getHandle(`conv-${app.body.conversationId}`).describe();
+    expect(described.memo).toMatchObject({ userId: 'zhao-liu', channels: ['app', 'web', 'phone'], rejections: 1 });
+    expect(described.searchAttributes).toMatchObject({ CsChannel: ['phone'], CsUserTier: ['standard'] });
     expect(conv.body.messages.filter((m: { from: string }) => m.from === 'user').map((m: { channel: string }) => m.channel)).toEqual([
       'app',
       'web',
@@ -209,5 +214,6 @@ describe('answers from the user’s own order (platform stand-in + dialogue stat
     expect(refund.body.intent.name).toBe('order.return_refund');
     expect(refund.body.replies[0].text).toContain('6921000000000777');
     expect(refund.body.replies[0].text).toContain('还没发货，可以直接申请仅退款');
+    saveFixture('order-questions', await stack.client.workflow.getHandle(`conv-${fee.body.conversationId}`).fetchHistory());
   });
 });

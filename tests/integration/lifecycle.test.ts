@@ -1,13 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewQuery } from '../../workflows/conversation';
 import { workflowBundle } from '../../worker/create';
+import { loadFixtures, saveFixture } from '../support/fixtures';
 import { startStack, TOKEN, type Stack } from '../support/stack';
 
-const FIXTURES = path.join(__dirname, '../fixtures/histories');
 const INACTIVITY_MS = 2500;
 
 let stack: Stack;
@@ -47,7 +44,7 @@ describe('conversation lifecycle', () => {
     expect((await handle.describe()).runId).not.toBe(firstRun);
     const firstHistory = await stack.client.workflow.getHandle(`conv-${id}`, firstRun).fetchHistory();
     expect(firstHistory.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-    await saveFixture('continued-as-new', firstHistory);
+    saveFixture('continued-as-new', firstHistory);
   });
 
   it('closes an idle conversation with a note to the user, and the next message opens a new one', async () => {
@@ -66,7 +63,7 @@ describe('conversation lifecycle', () => {
     // A client listening on the event stream is told too.
     expect(await pushed).toMatchObject({ id: last.id, from: 'bot', text: last.text });
     await stack.client.workflow.getHandle(`conv-${id}`).result(); // the workflow itself has completed
-    await saveFixture('inactivity-close', await stack.client.workflow.getHandle(`conv-${id}`).fetchHistory());
+    saveFixture('inactivity-close', await stack.client.workflow.getHandle(`conv-${id}`).fetchHistory());
 
     const next = await stack.post('web', { userId: 'idle-user', text: '你好' });
     expect(next.status).toBe(200);
@@ -78,12 +75,8 @@ describe('conversation lifecycle', () => {
   });
 
   it('replays the committed histories of earlier versions without non-determinism', async () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.pb'));
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    const histories = files.map((f) => ({
-      workflowId: f,
-      history: temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, f))),
-    }));
+    const histories = loadFixtures();
+    expect(histories.length).toBeGreaterThanOrEqual(3);
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
       expect(r.error, `${r.workflowId}: ${r.error}`).toBeUndefined();
     }
@@ -112,13 +105,4 @@ async function firstPushedMessage(path: string): Promise<{ id: string; from: str
 async function firstRunId(conversationId: string): Promise<string> {
   const history = await stack.client.workflow.getHandle(`conv-${conversationId}`).fetchHistory();
   return String(history.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId);
-}
-
-/**
- * With UPDATE_HISTORY_FIXTURES=1 the run records its histories (protobuf binary) as the fixtures that
- * every later version of the workflow must replay.
- */
-async function saveFixture(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
-  if (process.env.UPDATE_HISTORY_FIXTURES !== '1') return;
-  writeFileSync(path.join(FIXTURES, `${name}.pb`), temporal.api.history.v1.History.encode(history).finish());
 }
