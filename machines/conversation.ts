@@ -15,7 +15,7 @@ import type {
   Understanding,
 } from './types';
 
-/** Knowledge scores at or above this answer directly; below it the bot asks which topic is meant. */
+/** Topic scores (model + retrieval, 0..1) at or above this answer directly; below it the bot asks which topic is meant. */
 export const CONFIDENT_SCORE = 0.4;
 /** The best candidate must lead the runner-up by this much to be answered directly. */
 export const CONFIDENT_MARGIN = 0.1;
