@@ -7,5 +7,6 @@ export default defineConfig({
     fileParallelism: false, // integration files each start a Temporal dev server; 2 cores
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });
