@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../common/config';
+import { temporalConnectionOptions } from '../common/temporal-connection';
 import { Snowflake } from '../common/snowflake';
 import { openDatabase } from '../db/data-source';
 import { createApp } from './app';
@@ -11,7 +12,7 @@ import { PlatformStore } from '../platform/store';
 /** HTTP process: the channel API. Temporal is connected lazily so the API can report 503 while it is down. */
 async function main() {
   const ds = await openDatabase();
-  const connection = Connection.lazy({ address: config.temporalAddress });
+  const connection = Connection.lazy(temporalConnectionOptions(process.env, config.temporalAddress));
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const gateway = new ConversationGateway(
     client,

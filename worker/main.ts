@@ -1,12 +1,13 @@
 import { NativeConnection } from '@temporalio/worker';
 import { config } from '../common/config';
+import { temporalConnectionOptions } from '../common/temporal-connection';
 import { openDatabase } from '../db/data-source';
 import { createConversationWorker } from './create';
 
 /** Worker process: runs conversation workflows and their activities until SIGINT/SIGTERM. */
 async function main() {
   const ds = await openDatabase();
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(process.env, config.temporalAddress));
   const { worker, stopWatching } = await createConversationWorker({
     connection,
     namespace: config.temporalNamespace,
