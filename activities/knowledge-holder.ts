@@ -3,12 +3,11 @@ import type { KnowledgeIndex } from '../knowledge/retrieval';
 import { loadKnowledgeIndex } from '../knowledge/store';
 
 /**
- * The worker's current knowledge index. Rebuilt when the stored entries change, so edits
+ * The worker's current knowledge index. Rebuilt when the stored entries change (the worker checks every CS_REFRESH_MS), so edits
  * reach every worker without a restart; a failed refresh keeps serving the last good index.
  */
 export class KnowledgeHolder {
   private index: KnowledgeIndex | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -28,14 +27,5 @@ export class KnowledgeHolder {
     if (this.index && this.index.version === version) return false;
     await this.load();
     return true;
-  }
-
-  watch(everyMs: number): void {
-    this.timer = setInterval(() => void this.refreshIfChanged().catch(() => undefined), everyMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }

@@ -15,7 +15,6 @@ const RELEASE_AFTER_MS = 30_000;
 export class ModelHolder {
   private models: LoadedModels | undefined;
   private problem = 'models are not loaded yet';
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ds: DataSource, private readonly cacheDir: string) {}
 
@@ -51,14 +50,5 @@ export class ModelHolder {
       console.error(`[models] keeping ${this.models ? 'the previous models' : 'no models'}: ${this.problem}`);
       return false;
     }
-  }
-
-  watch(everyMs: number): void {
-    this.timer = setInterval(() => void this.refreshIfChanged().catch(() => undefined), everyMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }

@@ -42,10 +42,13 @@ export async function createConversationWorker(opts: {
   // Without knowledge or models the worker still runs: the chart answers with its menu fallback.
   await knowledge.load().catch((err) => console.warn('[worker] knowledge not loaded:', err.message));
   await models.refreshIfChanged().catch((err) => console.warn('[worker] models not loaded:', err.message));
-  if (opts.refreshMs) {
-    knowledge.watch(opts.refreshMs);
-    models.watch(opts.refreshMs);
-  }
+  // One timer follows both knowledge edits and newly published models; a failed check waits for the next tick.
+  const timer = opts.refreshMs
+    ? setInterval(() => {
+        void knowledge.refreshIfChanged().catch(() => undefined);
+        void models.refreshIfChanged().catch(() => undefined);
+      }, opts.refreshMs).unref()
+    : undefined;
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -59,9 +62,6 @@ export async function createConversationWorker(opts: {
     worker,
     knowledge,
     models,
-    stopWatching: () => {
-      knowledge.stop();
-      models.stop();
-    },
+    stopWatching: () => clearInterval(timer),
   };
 }
