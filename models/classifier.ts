@@ -11,13 +11,13 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { Featurizer, FEATURIZER_VERSION, writeDense } from './featurize';
+import { Featurizer, FEATURIZER_VERSION, type SparseVector } from './featurize';
 import { decide } from './decision';
 import { OOS_LABEL } from './data';
-import { INPUT_NAME, METADATA_FORMAT, OUTPUT_NAME, sha256, type ModelMetadata } from './onnx-export';
+import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './onnx-export';
 
 // The pure TypeScript forward pass (same function as the ONNX graph), for tests and debugging.
-export { forwardDense, forwardSparse } from './network';
+export { forwardSparse } from './network';
 export { networkFromOnnx } from './onnx-export';
 
 export interface Prediction {
@@ -40,7 +40,7 @@ export class OnnxClassifierLoadError extends Error {
 
 const MetadataSchema = z.object({
   format: z.literal(METADATA_FORMAT),
-  formatVersion: z.number().int(),
+  formatVersion: z.literal(METADATA_FORMAT_VERSION, { error: `only format version ${METADATA_FORMAT_VERSION} (sparse inputs) is supported; retrain with \`npm run train\`` }),
   task: z.string(),
   labels: z.array(z.string()).min(2),
   dim: z.number().int().positive(),
@@ -56,7 +56,7 @@ const MetadataSchema = z.object({
     norm: z.enum(['l2', 'none']),
   }),
   threshold: z.number().min(0).max(1).nullable(),
-  onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), input: z.string(), output: z.string() }).passthrough(),
+  onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputs: z.array(z.string()), output: z.string() }).passthrough(),
 }).passthrough();
 
 export interface LoadOptions {
@@ -133,15 +133,15 @@ export class OnnxClassifier {
     } catch (e) {
       return fail(`onnxruntime could not load ${onnxPath}: ${(e as Error).message}`);
     }
-    if (!session.inputNames.includes(INPUT_NAME) || !session.outputNames.includes(OUTPUT_NAME)) {
+    if (![INPUT_INDICES, INPUT_VALUES].every((n) => session.inputNames.includes(n)) || !session.outputNames.includes(OUTPUT_NAME)) {
       await session.release();
-      fail(`graph must have input "${INPUT_NAME}" and output "${OUTPUT_NAME}", has [${session.inputNames}] → [${session.outputNames}]`);
+      fail(`graph must have inputs "${INPUT_INDICES}", "${INPUT_VALUES}" and output "${OUTPUT_NAME}", has [${session.inputNames}] → [${session.outputNames}]`);
     }
     const clf = new OnnxClassifier(task, meta, session);
-    // Probe: one empty row must give one probability per label (also warms the session up).
+    // Probe: one empty message must give one probability per label (also warms the session up).
     let probe: Float32Array;
     try {
-      probe = await clf.run(new Float32Array(meta.dim), 1);
+      probe = await clf.run([{ indices: new Int32Array(0), values: new Float32Array(0) }]);
     } catch (e) {
       await session.release();
       return fail(`probe inference failed: ${(e as Error).message}`);
@@ -153,16 +153,20 @@ export class OnnxClassifier {
     return clf;
   }
 
-  /** Run the graph on a dense [n, dim] feature matrix → flat [n, C] probabilities. */
-  async run(features: Float32Array, n: number): Promise<Float32Array> {
-    if (features.length !== n * this.dim) throw new Error(`expected ${n}×${this.dim} features, got ${features.length}`);
-    const input = new ort.Tensor('float32', features, [n, this.dim]);
-    const out = await this.session.run({ [INPUT_NAME]: input });
-    const probs = out[OUTPUT_NAME];
+  /** Run the graph on a batch of sparse feature vectors → flat [n, C] probabilities. */
+  async run(vectors: readonly SparseVector[]): Promise<Float32Array> {
+    for (const v of vectors) {
+      for (const i of v.indices) if (i < 0 || i >= this.dim) throw new Error(`feature index ${i} outside [0, ${this.dim})`);
+    }
+    const batch = packBatch(vectors);
+    const indices = new ort.Tensor('int64', batch.indices, [vectors.length, batch.width]);
+    const values = new ort.Tensor('float32', batch.values, [vectors.length, batch.width]);
     try {
-      return probs.data as Float32Array;
+      const out = await this.session.run({ [INPUT_INDICES]: indices, [INPUT_VALUES]: values });
+      return out[OUTPUT_NAME].data as Float32Array;
     } finally {
-      input.dispose?.();
+      indices.dispose?.();
+      values.dispose?.();
     }
   }
 
@@ -170,9 +174,7 @@ export class OnnxClassifier {
   async probabilities(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const C = this.labels.length;
-    const features = new Float32Array(texts.length * this.dim);
-    texts.forEach((t, i) => writeDense(this.featurizer.featurize(t), features, i * this.dim));
-    const flat = await this.run(features, texts.length);
+    const flat = await this.run(texts.map((t) => this.featurizer.featurize(t)));
     return texts.map((_, i) => flat.slice(i * C, (i + 1) * C));
   }
 
@@ -199,4 +201,21 @@ export class OnnxClassifier {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The graph's two inputs for a batch: row-major [n, width] bucket ids and values, width = the longest vector
+ * (at least 1). Short rows are padded with bucket 0 and value 0, which adds nothing to the sum.
+ */
+export function packBatch(vectors: readonly SparseVector[]): { indices: BigInt64Array; values: Float32Array; width: number } {
+  const width = Math.max(1, ...vectors.map((v) => v.indices.length));
+  const indices = new BigInt64Array(vectors.length * width);
+  const values = new Float32Array(vectors.length * width);
+  vectors.forEach((v, row) => {
+    for (let k = 0; k < v.indices.length; k++) {
+      indices[row * width + k] = BigInt(v.indices[k]);
+      values[row * width + k] = v.values[k];
+    }
+  });
+  return { indices, values, width };
 }

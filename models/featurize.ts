@@ -187,25 +187,4 @@ export class Featurizer {
     }
     return { indices, values };
   }
-
-  /** Dense row-major [texts.length, dim] Float32Array, the ONNX "features" input. */
-  dense(texts: readonly string[]): Float32Array {
-    const out = new Float32Array(texts.length * this.settings.dim);
-    texts.forEach((t, row) => {
-      const sv = this.featurize(t);
-      writeDense(sv, out, row * this.settings.dim);
-    });
-    return out;
-  }
-}
-
-/** Scatter a sparse vector into `out` starting at `offset` (the rest of the row must already be 0). */
-export function writeDense(sv: SparseVector, out: Float32Array, offset = 0): void {
-  for (let k = 0; k < sv.indices.length; k++) out[offset + sv.indices[k]] = sv.values[k];
-}
-
-export function toDense(sv: SparseVector, dim: number): Float32Array {
-  const out = new Float32Array(dim);
-  writeDense(sv, out);
-  return out;
 }

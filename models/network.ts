@@ -1,7 +1,7 @@
 /**
  * The model: a stack of dense layers ending in softmax. With no hidden layer it is multinomial logistic
  * regression; with one hidden layer (ReLU) it is a small MLP. Weights are float32, row-major [in, out],
- * exactly the layout of the ONNX MatMul initializers, so the TypeScript forward pass below computes the
+ * exactly the layout of the ONNX initializers, so the TypeScript forward pass below computes the
  * same function as the exported graph.
  */
 import type { SparseVector } from './featurize';
@@ -19,10 +19,6 @@ export interface DenseLayer {
 
 export interface Network {
   layers: DenseLayer[];
-}
-
-export function inputDim(net: Network): number {
-  return net.layers[0].inDim;
 }
 
 export function outputDim(net: Network): number {
@@ -70,20 +66,7 @@ function sparseLayer(layer: DenseLayer, x: SparseVector): Float64Array {
   return y;
 }
 
-/** Pure TypeScript forward pass for one dense feature row → class probabilities. */
-export function forwardDense(net: Network, features: ArrayLike<number>): Float64Array {
-  if (features.length !== inputDim(net)) throw new Error(`expected ${inputDim(net)} features, got ${features.length}`);
-  let h: ArrayLike<number> = features;
-  let out: Float64Array = new Float64Array(0);
-  for (const layer of net.layers) {
-    out = denseLayer(layer, h);
-    h = out;
-  }
-  softmaxInPlace(out);
-  return out;
-}
-
-/** Same function as forwardDense, for a sparse feature vector (faster; used in training/evaluation). */
+/** Pure TypeScript forward pass for a sparse feature vector → class probabilities (the function the ONNX graph computes). */
 export function forwardSparse(net: Network, x: SparseVector): Float64Array {
   let out = sparseLayer(net.layers[0], x);
   for (let l = 1; l < net.layers.length; l++) out = denseLayer(net.layers[l], out);

@@ -2,10 +2,16 @@
  * Export a trained network as a standard ONNX model (opset 13, IR version 8) built with onnx-proto, plus a
  * JSON metadata file next to it.
  *
- * Graph (per dense layer):  Gemm(x, W[in,out], b[out]) → (Relu) → … → Softmax(axis = 1)
- *   input  "features"      float32 [N, dim]   (dense hashed features from models/featurize.ts)
- *   output "probabilities" float32 [N, C]     (softmax over `labels` in the metadata order)
- * Weights are stored as TensorProto raw_data (little-endian float32).
+ * The features are sparse (a message has ~100 non-zero hashed buckets out of `dim`), so the graph takes them
+ * as a padded batch of (bucket, value) pairs and starts with an embedding-bag, not a dense Gemm: the cost per
+ * message depends on its length, not on `dim`, and a larger hashing space costs nothing at inference.
+ *
+ *   inputs  "indices" int64 [N, K]   bucket ids of each row, padded with 0
+ *           "values"  float [N, K]   their feature values, padded with 0 (so padding adds nothing)
+ *   layer 0:  ReduceSum(Gather(W0, indices) * Unsqueeze(values, 2), axis 1) + b0 → (Relu)
+ *   layer i:  Gemm(h, Wi[in,out], bi[out]) → (Relu) …
+ *   output  "probabilities" float [N, C]  Softmax(axis 1) over `labels` in the metadata order
+ * Weights are TensorProto raw_data (little-endian float32), named W0, b0, W1, b1, …
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -17,10 +23,12 @@ import type { TrainedModel } from './train';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 8;
-export const INPUT_NAME = 'features';
+export const INPUT_INDICES = 'indices';
+export const INPUT_VALUES = 'values';
 export const OUTPUT_NAME = 'probabilities';
 export const METADATA_FORMAT = 'durable-cs/text-classifier';
-export const METADATA_FORMAT_VERSION = 1;
+/** 2: sparse (indices, values) inputs. Version 1 files (dense "features" input) must be retrained. */
+export const METADATA_FORMAT_VERSION = 2;
 
 /** Contents of `<task>.json`. */
 export interface ModelMetadata {
@@ -33,7 +41,7 @@ export interface ModelMetadata {
   /** Intent only: predict "oos" when the best in-scope probability is below this. */
   threshold: number | null;
   model: { type: 'softmax-regression' | 'mlp'; hidden: number; parameters: number };
-  onnx: { file: string; sha256: string; bytes: number; opset: number; irVersion: number; input: string; output: string };
+  onnx: { file: string; sha256: string; bytes: number; opset: number; irVersion: number; inputs: string[]; output: string };
   training: { options: TrainedModel['options']; data: TrainedModel['data']; seconds: number };
   metrics: TrainedModel['metrics'];
   createdAt: string;
@@ -46,12 +54,16 @@ function floatTensor(name: string, dims: number[], data: Float32Array): onnx.ITe
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw };
 }
 
-function floatValueInfo(name: string, dims: Array<number | string>): onnx.IValueInfoProto {
+function int64Tensor(name: string, values: number[]): onnx.ITensorProto {
+  return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values };
+}
+
+function valueInfo(name: string, elemType: onnx.TensorProto.DataType, dims: Array<number | string>): onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -62,7 +74,8 @@ function floatValueInfo(name: string, dims: Array<number | string>): onnx.IValue
 export function buildOnnxModel(net: Network, opts: { graphName: string; docString?: string; metadata?: Record<string, string> }): onnx.ModelProto {
   const nodes: onnx.INodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [];
-  let current = INPUT_NAME;
+  const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+  let current = '';
   net.layers.forEach((layer: DenseLayer, i) => {
     if (layer.W.length !== layer.inDim * layer.outDim || layer.b.length !== layer.outDim) {
       throw new Error(`layer ${i}: weight shapes do not match ${layer.inDim}x${layer.outDim}`);
@@ -71,40 +84,37 @@ export function buildOnnxModel(net: Network, opts: { graphName: string; docStrin
     const bName = `b${i}`;
     initializers.push(floatTensor(wName, [layer.inDim, layer.outDim], layer.W), floatTensor(bName, [layer.outDim], layer.b));
     const out = `dense${i}`;
-    nodes.push({
-      name: `gemm${i}`,
-      opType: 'Gemm',
-      input: [current, wName, bName],
-      output: [out],
-      attribute: [
-        { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
-        { name: 'beta', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
-        { name: 'transA', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
-        { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
-      ],
-    });
+    if (i === 0) {
+      // Embedding-bag: the rows of W0 picked by the bucket ids, weighted by the values, summed per message.
+      initializers.push(int64Tensor('axis2', [2]), int64Tensor('axis1', [1]));
+      nodes.push(
+        { name: 'gather0', opType: 'Gather', input: [wName, INPUT_INDICES], output: ['rows0'], attribute: [int('axis', 0)] },
+        { name: 'unsqueeze0', opType: 'Unsqueeze', input: [INPUT_VALUES, 'axis2'], output: ['weights0'] },
+        { name: 'mul0', opType: 'Mul', input: ['rows0', 'weights0'], output: ['weighted0'] },
+        { name: 'sum0', opType: 'ReduceSum', input: ['weighted0', 'axis1'], output: ['bag0'], attribute: [int('keepdims', 0)] },
+        { name: 'bias0', opType: 'Add', input: ['bag0', bName], output: [out] },
+      );
+    } else {
+      nodes.push({ name: `gemm${i}`, opType: 'Gemm', input: [current, wName, bName], output: [out] });
+    }
     current = out;
     if (layer.relu) {
       const r = `relu${i}`;
-      nodes.push({ name: `relu${i}`, opType: 'Relu', input: [current], output: [r] });
+      nodes.push({ name: r, opType: 'Relu', input: [current], output: [r] });
       current = r;
     }
   });
-  nodes.push({
-    name: 'softmax',
-    opType: 'Softmax',
-    input: [current],
-    output: [OUTPUT_NAME],
-    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
-  });
-  const inDim = net.layers[0].inDim;
+  nodes.push({ name: 'softmax', opType: 'Softmax', input: [current], output: [OUTPUT_NAME], attribute: [int('axis', 1)] });
   const outDim = net.layers[net.layers.length - 1].outDim;
   const graph: onnx.IGraphProto = {
     name: opts.graphName,
     node: nodes,
     initializer: initializers,
-    input: [floatValueInfo(INPUT_NAME, ['N', inDim])],
-    output: [floatValueInfo(OUTPUT_NAME, ['N', outDim])],
+    input: [
+      valueInfo(INPUT_INDICES, onnx.TensorProto.DataType.INT64, ['N', 'K']),
+      valueInfo(INPUT_VALUES, onnx.TensorProto.DataType.FLOAT, ['N', 'K']),
+    ],
+    output: [valueInfo(OUTPUT_NAME, onnx.TensorProto.DataType.FLOAT, ['N', outDim])],
   };
   return onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
@@ -123,7 +133,7 @@ export function encodeOnnxModel(model: onnx.ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** Read the weights back out of an ONNX file written by buildOnnxModel (Gemm/Relu/Softmax chain). */
+/** Read the weights back out of an ONNX file written by buildOnnxModel (initializers W0, b0, W1, b1, … and Relu nodes). */
 export function networkFromOnnx(bytes: Uint8Array): Network {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
@@ -141,23 +151,16 @@ export function networkFromOnnx(bytes: Uint8Array): Network {
     }
     return Float32Array.from(t.floatData ?? []);
   };
+  const relu = new Set((graph.node ?? []).filter((n) => n.opType === 'Relu').map((n) => n.name));
   const layers: DenseLayer[] = [];
-  for (const node of graph.node ?? []) {
-    if (node.opType === 'Gemm') {
-      const [, wName, bName] = node.input ?? [];
-      const W = inits.get(wName);
-      const b = inits.get(bName);
-      if (!W || !b) throw new Error(`Gemm ${node.name}: missing initializer`);
-      const [inDim, outDim] = (W.dims ?? []).map(Number);
-      layers.push({ inDim, outDim, W: readFloats(W), b: readFloats(b), relu: false });
-    } else if (node.opType === 'Relu') {
-      if (layers.length === 0) throw new Error('Relu before any Gemm');
-      layers[layers.length - 1].relu = true;
-    } else if (node.opType !== 'Softmax') {
-      throw new Error(`unexpected ONNX op ${node.opType}`);
-    }
+  for (let i = 0; inits.has(`W${i}`); i++) {
+    const W = inits.get(`W${i}`)!;
+    const b = inits.get(`b${i}`);
+    if (!b) throw new Error(`layer ${i}: missing bias b${i}`);
+    const [inDim, outDim] = (W.dims ?? []).map(Number);
+    layers.push({ inDim, outDim, W: readFloats(W), b: readFloats(b), relu: relu.has(`relu${i}`) });
   }
-  if (layers.length === 0) throw new Error('ONNX graph has no Gemm layer');
+  if (layers.length === 0) throw new Error('ONNX graph has no W0 initializer');
   return { layers };
 }
 
@@ -180,7 +183,7 @@ export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: 
   const hidden = model.network.layers.length > 1 ? model.network.layers[0].outDim : 0;
   const proto = buildOnnxModel(model.network, {
     graphName: `${model.task}_classifier`,
-    docString: `${model.task} classifier over hashed character n-gram features (${model.featurizer.version}); output order = labels`,
+    docString: `${model.task} classifier over sparse hashed character n-gram features (${model.featurizer.version}); output order = labels`,
     metadata: {
       labels: JSON.stringify(model.labels),
       featurizer: JSON.stringify(model.featurizer),
@@ -201,7 +204,7 @@ export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: 
       hidden,
       parameters: model.network.layers.reduce((s, l) => s + l.W.length + l.b.length, 0),
     },
-    onnx: { file: onnxFile, sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, input: INPUT_NAME, output: OUTPUT_NAME },
+    onnx: { file: onnxFile, sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, inputs: [INPUT_INDICES, INPUT_VALUES], output: OUTPUT_NAME },
     training: { options: model.options, data: model.data, seconds: Math.round(model.trainSeconds * 10) / 10 },
     metrics: model.metrics,
     createdAt: new Date().toISOString(),

@@ -51,13 +51,13 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Record<Task, TrainOptions> = {
-  intent: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-5, seed: 20240611, classWeighting: 'balanced', oosWeight: 3, inputDropout: 0 },
+  intent: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-7, seed: 20240611, classWeighting: 'balanced', oosWeight: 3, inputDropout: 0.2 },
   emotion: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-5, seed: 20240611, classWeighting: 'balanced', oosWeight: 1, inputDropout: 0 },
 };
 
 export const DEFAULT_FEATURIZERS: Record<Task, FeaturizerSettings> = {
   // The domain lexicon is about topics, so it is used (with extra weight) for intent only.
-  intent: { ...DEFAULT_FEATURIZER, lexiconWeight: 3 },
+  intent: { ...DEFAULT_FEATURIZER, dim: 1 << 16, lexiconWeight: 3 },
   emotion: { ...DEFAULT_FEATURIZER, lexicon: null },
 };
 
@@ -667,7 +667,7 @@ export const MODELS_DIR = __dirname;
 export const DEFAULT_ARTIFACTS_DIR = path.join(MODELS_DIR, 'artifacts');
 /** The project's corpus per task; extra train-only files are added when present. */
 export const CORPUS: Record<Task, string[]> = {
-  intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl', 'intent-extra3.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
+  intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl', 'intent-extra3.jsonl', 'intent-extra4.jsonl'].map((f) => path.join(MODELS_DIR, 'corpus', f)).filter((f, i) => i === 0 || existsSync(f)),
   emotion: [path.join(MODELS_DIR, 'corpus', 'emotion.jsonl')],
 };
 

@@ -3,11 +3,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_FEATURIZER, Featurizer, fnv1a32, normalizeText, toDense } from '../../models/featurize';
+import { DEFAULT_FEATURIZER, Featurizer, fnv1a32, normalizeText, type SparseVector } from '../../models/featurize';
 import { mulberry32 } from '../../models/random';
 import { trainNetwork, trainTask, type LabelledVector, type TrainOptions } from '../../models/train';
 import { buildOnnxModel, encodeOnnxModel, saveArtifacts } from '../../models/onnx-export';
-import { forwardDense, networkFromOnnx, OnnxClassifier, OnnxClassifierLoadError } from '../../models/classifier';
+import { forwardSparse, networkFromOnnx, OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models/classifier';
 import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
 import type { Network } from '../../models/network';
 
@@ -93,10 +93,7 @@ describe('featurizer', () => {
     expect(a.indices.every((i) => i >= 0 && i < f.dim)).toBe(true);
     const norm = Math.sqrt(a.values.reduce((s, v) => s + v * v, 0));
     expect(norm).toBeCloseTo(1, 6);
-    const dense = f.dense([text, '']);
-    expect(dense.length).toBe(2 * f.dim);
-    expect(Array.from(dense.subarray(0, f.dim))).toEqual(Array.from(toDense(a, f.dim)));
-    expect(dense.subarray(f.dim).every((v) => v === 0)).toBe(true);
+    expect(f.featurize('').indices.length).toBe(0);
   });
 
   it('adds domain-lexicon concept tokens and rejects unknown settings', () => {
@@ -172,10 +169,12 @@ describe('ONNX export round trip', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function ortProbs(bytes: Uint8Array, features: Float32Array, n: number, dim: number): Promise<Float32Array> {
+  async function ortProbs(bytes: Uint8Array, vectors: SparseVector[]): Promise<Float32Array> {
     const session = await ort.InferenceSession.create(bytes);
+    const n = vectors.length;
+    const { indices, values, width } = packBatch(vectors);
     try {
-      const out = await session.run({ features: new ort.Tensor('float32', features, [n, dim]) });
+      const out = await session.run({ indices: new ort.Tensor('int64', indices, [n, width]), values: new ort.Tensor('float32', values, [n, width]) });
       expect(out.probabilities.dims[0]).toBe(n);
       return out.probabilities.data as Float32Array;
     } finally {
@@ -190,16 +189,17 @@ describe('ONNX export round trip', () => {
     const net: Network = trainNetwork(vectors(examples, featurizer, labels), labels, featurizer.dim, { ...SMALL_OPTIONS, hidden: 16 });
     const bytes = encodeOnnxModel(buildOnnxModel(net, { graphName: 'test' }));
     const texts = ['登录不上 验证码', '我要退款', '直播断了', '明天天气', '', '🙂🙂 12345678'];
-    const features = featurizer.dense(texts);
-    const probs = await ortProbs(bytes, features, texts.length, featurizer.dim);
+    const rows = texts.map((t) => featurizer.featurize(t)); // different lengths: the batch is padded
+    const probs = await ortProbs(bytes, rows);
     const C = labels.length;
     texts.forEach((_, i) => {
-      const ts = forwardDense(net, features.subarray(i * featurizer.dim, (i + 1) * featurizer.dim));
+      const ts = forwardSparse(net, rows[i]);
       for (let c = 0; c < C; c++) expect(Math.abs(probs[i * C + c] - ts[c])).toBeLessThan(1e-5);
     });
     // The weights read back from the file are the trained weights.
     const back = networkFromOnnx(bytes);
     expect(back.layers.map((l) => [l.inDim, l.outDim, l.relu])).toEqual(net.layers.map((l) => [l.inDim, l.outDim, l.relu]));
+    expect(Array.from(back.layers[0].W)).toEqual(Array.from(net.layers[0].W));
     expect(Array.from(back.layers[1].W)).toEqual(Array.from(net.layers[1].W));
   });
 
@@ -211,7 +211,7 @@ describe('ONNX export round trip', () => {
         const net = networkFromOnnx(readFileSync(path.join(ARTIFACTS, `${task}.onnx`)));
         const viaOrt = await clf.probabilities(texts);
         texts.forEach((t, i) => {
-          const ts = forwardDense(net, toDense(clf.featurizer.featurize(t), clf.dim));
+          const ts = forwardSparse(net, clf.featurizer.featurize(t));
           expect(viaOrt[i].length).toBe(clf.labels.length);
           for (let c = 0; c < ts.length; c++) expect(Math.abs(viaOrt[i][c] - ts[c])).toBeLessThan(1e-5);
         });
@@ -292,6 +292,15 @@ describe('OnnxClassifier refuses bad artifacts', () => {
     copyArtifacts();
     writeFileSync(path.join(dir, 'emotion.json'), '{"format": "something-else"}');
     await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(OnnxClassifierLoadError);
+  });
+
+  it('rejects a model of the earlier dense-input format with a "retrain" message', async () => {
+    copyArtifacts();
+    const metaFile = path.join(dir, 'emotion.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    meta.formatVersion = 1;
+    writeFileSync(metaFile, JSON.stringify(meta));
+    await expect(OnnxClassifier.load(dir, 'emotion')).rejects.toThrow(/format version 2 .*retrain/);
   });
 
   it('rejects metadata whose label list does not match the graph', async () => {
