@@ -87,6 +87,8 @@ export interface ChartContext {
   /** The order looked up for the current topic. */
   order: (OrderView & { freeShippingThreshold: number }) | null;
   rejections: number;
+  /** Fixed at the start of the conversation (see ChartInput); absent in snapshots saved before it existed. */
+  confidentMargin?: number;
   failures: number;
   handoff: { status: HandoffStatus; ticketId: string } | null;
   /** Replies produced in the current turn. */
@@ -97,6 +99,8 @@ export interface ChartInput {
   conversationId: string;
   userId: string;
   channel: Channel;
+  /** The lead the best topic needs over the runner-up to be answered directly; default CONFIDENT_MARGIN. */
+  confidentMargin?: number;
 }
 
 export type ChartEvent =

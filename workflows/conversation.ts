@@ -16,7 +16,7 @@ import {
 import type { ConversationActivities } from '../activities/types';
 import { CsChannel, CsHandoffStatus, CsLastIntent, CsState, CsUserTier } from '../common/search-attributes';
 import type { ConversationInput, ConversationView, InboundMessage, TranscriptEntry, TurnResult } from '../common/types';
-import { CHART_VERSION, stateName, type ConversationSnapshot } from '../machines/conversation';
+import { CHART_VERSION, CONFIDENT_MARGIN, LEGACY_CONFIDENT_MARGIN, stateName, type ConversationSnapshot } from '../machines/conversation';
 import { persistChart, restoreChart, runToRest, startChart, type ActorOutcome, type Invocation } from '../machines/interpret';
 import type { ChartEvent } from '../machines/types';
 
@@ -49,7 +49,13 @@ export async function conversation(input: ConversationInput): Promise<void> {
   const { settings } = input;
   let snapshot: ConversationSnapshot = input.carry
     ? restoreChart(input.carry.snapshot)
-    : startChart({ conversationId: input.conversationId, userId: input.userId, channel: input.channel });
+    : startChart({
+        conversationId: input.conversationId,
+        userId: input.userId,
+        channel: input.channel,
+        // Conversations recorded before the wider margin keep the old one, so their histories replay unchanged.
+        confidentMargin: patched('clarify-margin-0.2') ? CONFIDENT_MARGIN : LEGACY_CONFIDENT_MARGIN,
+      });
   let turns = input.carry?.turns ?? 0;
   const recent = new Map(input.carry?.recentResults ?? []);
   const transcript: TranscriptEntry[] = input.carry?.transcript ?? [];

@@ -4,6 +4,8 @@
  * nor the knowledge content were built from), through the same `understand` activity the workers run.
  *
  *   npm run eval:understanding [-- file.jsonl]
+ *
+ * Also scores models/corpus/ambiguous.jsonl: vague messages with the topics each could mean, where the bot should ask.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,8 @@ import { readContent } from '../../knowledge/store';
 import { CANDIDATE_SCORE, CONFIDENT_MARGIN, CONFIDENT_SCORE } from '../../machines/conversation';
 import { OnnxClassifier } from '../../models/classifier';
 import { ARTIFACTS_DIR } from '../../models/registry';
+
+const AMBIGUOUS = path.join(__dirname, '../../models/corpus/ambiguous.jsonl');
 
 async function main() {
   const file = process.argv[2] ?? path.join(__dirname, '../../models/corpus/intent.jsonl');
@@ -56,6 +60,18 @@ async function main() {
       }
     }
   }
+  // Vague messages that could mean several topics (models/corpus/ambiguous.jsonl): the bot should ask, or at
+  // least answer one of the plausible topics.
+  const vague = readFileSync(AMBIGUOUS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: string; candidates: string[] });
+  const amb = { asked: 0, answeredPlausible: 0, answeredOther: 0 };
+  for (const { text, candidates } of vague) {
+    const u = await understand({ conversationId: 'eval', text, group: null });
+    const [a, b] = u.candidates;
+    if (a && a.score >= CONFIDENT_SCORE && a.score - (b?.score ?? 0) >= CONFIDENT_MARGIN) {
+      if (candidates.includes(a.intent)) amb.answeredPlausible++;
+      else amb.answeredOther++;
+    } else amb.asked++;
+  }
   const pct = (n: number, d: number) => `${((100 * n) / Math.max(1, d)).toFixed(1)}%`;
   const c = count;
   console.log(`Understanding (intent model + knowledge retrieval + lexicon) on ${lines.length} held-out lines of ${path.relative(process.cwd(), file)}
@@ -65,7 +81,9 @@ async function main() {
     menu ${pct(c.topics - c.answered - c.clarified, c.topics)}
     (knowledge retrieval alone, top-1: ${pct(retrievalOnly.top1, c.topics)})
   out-of-scope lines ${c.oos}: told politely it is out of scope ${pct(c.oosPolite, c.oos)}, wrongly answered ${pct(c.oosAnswered, c.oos)}
-  conversational acts ${c.metas}: recognised ${pct(c.metaRight, c.metas)}`);
+  conversational acts ${c.metas}: recognised ${pct(c.metaRight, c.metas)}
+Ambiguous messages ${vague.length} (${path.relative(process.cwd(), AMBIGUOUS)}): asked which topic is meant (or menu) ${pct(amb.asked, vague.length)}, \
+answered one of the plausible topics ${pct(amb.answeredPlausible, vague.length)}, answered another topic ${pct(amb.answeredOther, vague.length)}`);
 }
 
 main().catch((err) => {

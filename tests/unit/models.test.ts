@@ -9,6 +9,7 @@ import { trainNetwork, trainTask, type LabelledVector, type TrainOptions } from 
 import { buildOnnxModel, encodeOnnxModel, saveArtifacts } from '../../models/onnx-export';
 import { forwardSparse, networkFromOnnx, OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models/classifier';
 import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
+import { leaveOneBatchOut } from '../../models/batch-validation';
 import type { Network } from '../../models/network';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'models', 'artifacts');
@@ -157,6 +158,23 @@ describe('training', () => {
     expect(model.threshold).toBeLessThan(1);
     expect(model.metrics.validation.all.report.accuracy).toBeGreaterThan(0.9);
     expect(model.metrics.test?.report.accuracy).toBeGreaterThan(0.9);
+  });
+});
+
+describe('leave-one-batch-out validation', () => {
+  it('scores each batch with a model trained on the other batches only', () => {
+    const batches = new Map([
+      ['a', syntheticExamples(11, 10)],
+      ['b', syntheticExamples(12, 10)],
+      ['c', syntheticExamples(13, 10)],
+    ]);
+    const settings = { featurizer: SMALL_FEATURIZER, options: SMALL_OPTIONS };
+    const results = leaveOneBatchOut(batches, settings, 0.3);
+    expect(results.map((r) => [r.heldOut, r.n])).toEqual([['a', 40], ['b', 40], ['c', 40]]);
+    for (const r of results) expect(r.accuracyArgmax).toBeGreaterThan(0.9);
+    // A batch whose labels were never seen elsewhere cannot be learnt from the other batches.
+    const unseen = new Map([...batches, ['d', syntheticExamples(14, 10).map((e) => ({ ...e, label: `${e.label}-new` }))]]);
+    expect(leaveOneBatchOut(unseen, settings, 0.3).find((r) => r.heldOut === 'd')!.accuracyArgmax).toBe(0);
   });
 });
 
