@@ -473,6 +473,16 @@ describe('clarifying an ambiguous question', () => {
     expect(s.context.topic).toBeNull();
   });
 
+  it('asks on a 0.15 lead, while a conversation from before the 0.2 margin still answers it', async () => {
+    const scores = { understand: ok(nlu([[TRAFFIC, 0.55], [LOGIN, 0.4]])) };
+    expect(stateName(await say(begin(), new FakeActors(), '号有问题', scores))).toBe('clarifying');
+    // A snapshot saved before the margin was part of the context (what restoreChart gives old conversations).
+    const legacy = begin();
+    const { confidentMargin: _dropped, ...oldContext } = legacy.context;
+    const restored = restoreChart({ ...(persistChart(legacy) as object), context: oldContext });
+    expect(stateName(await say(restored, new FakeActors(), '号有问题', scores))).toBe('answering.awaitingFeedback');
+  });
+
   it('answers the second candidate when the user replies "2"', async () => {
     const actors = new FakeActors();
     const s = await say(await clarifying(actors), actors, '2', {});
