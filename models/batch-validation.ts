@@ -1,7 +1,7 @@
 /**
  * Leave-one-batch-out validation of intent training settings, on train lines only.
  *
- *   tsx models/batch-validation.ts [--settings '{"name": {"featurizer": {...}, "options": {...}}, ...}']
+ *   tsx models/batch-validation.ts [--settings '{"name": {"featurizer": {...}, "options": {...}}, ...}'] [--threshold 0.3]
  *
  * Each corpus file (intent.jsonl's train lines, intent-extra*.jsonl) was written as a separate batch, later
  * batches on purpose in wording the earlier ones lacked. Holding out a whole batch and training on the others
@@ -71,6 +71,7 @@ function main(): void {
   for (const key of Object.keys(args)) if (!['settings', 'threshold'].includes(key)) throw new Error(`unknown option --${key}`);
   const settings = args.settings ? (SettingsSchema.parse(JSON.parse(args.settings)) as Settings) : DEFAULT_COMPARISON;
   const threshold = args.threshold !== undefined ? Number(args.threshold) : 0.3;
+  if (!(threshold >= 0 && threshold < 1)) throw new Error('--threshold must be a number in [0, 1)');
   const batches = new Map(CORPUS.intent.map((f) => [path.basename(f, '.jsonl'), loadJsonl(f).filter((e) => e.split !== 'test')]));
   console.log(`accuracy % at argmax / with oos threshold ${threshold}; held-out batches: ${[...batches].map(([k, v]) => `${k} (${v.length})`).join(', ')}`);
   for (const [name, s] of Object.entries(settings)) {
