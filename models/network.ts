@@ -21,10 +21,6 @@ export interface Network {
   layers: DenseLayer[];
 }
 
-export function outputDim(net: Network): number {
-  return net.layers[net.layers.length - 1].outDim;
-}
-
 /** Numerically stable softmax in place. */
 export function softmaxInPlace(z: Float64Array | Float32Array): void {
   let max = -Infinity;
