@@ -11,6 +11,7 @@ import type {
   LookupOrderInput,
   OrderLookup,
   RequestHandoffInput,
+  ScoredCandidate,
   UnderstandInput,
   Understanding,
 } from './types';
@@ -60,10 +61,14 @@ function keyOf(text: string, dtmf: string | undefined): string | null {
 }
 const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
 
-const isConfident = (context: ChartContext) => {
-  const [top, second] = context.nlu?.candidates ?? [];
-  return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= (context.confidentMargin ?? LEGACY_CONFIDENT_MARGIN);
-};
+/** Whether ranked candidates are clear enough to answer the first directly (else ask which one is meant). */
+export function answersDirectly(candidates: readonly ScoredCandidate[], margin = CONFIDENT_MARGIN): boolean {
+  const [top, second] = candidates;
+  return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= margin;
+}
+
+const isConfident = (context: ChartContext) =>
+  answersDirectly(context.nlu?.candidates ?? [], context.confidentMargin ?? LEGACY_CONFIDENT_MARGIN);
 
 const hasCandidate = (context: ChartContext) => (context.nlu?.candidates ?? []).some((c) => c.score >= CANDIDATE_SCORE);
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { makeUnderstand } from '../../activities/understand';
 import { KnowledgeIndex } from '../../knowledge/retrieval';
 import { readContent } from '../../knowledge/store';
-import { CANDIDATE_SCORE, CONFIDENT_MARGIN, CONFIDENT_SCORE } from '../../machines/conversation';
+import { answersDirectly, CANDIDATE_SCORE } from '../../machines/conversation';
 import { OnnxClassifier } from '../../models/classifier';
 import { ARTIFACTS_DIR } from '../../models/registry';
 
@@ -38,8 +38,8 @@ async function main() {
   const retrievalOnly = { top1: 0 };
   for (const { text, label } of lines) {
     const u = await understand({ conversationId: 'eval', text, group: null });
-    const [a, b] = u.candidates;
-    const confident = !!a && a.score >= CONFIDENT_SCORE && a.score - (b?.score ?? 0) >= CONFIDENT_MARGIN;
+    const [a] = u.candidates;
+    const confident = answersDirectly(u.candidates);
     const offered = u.candidates.filter((c) => c.score >= CANDIDATE_SCORE);
     if (label.startsWith('meta.')) {
       count.metas++;
@@ -66,9 +66,8 @@ async function main() {
   const amb = { asked: 0, answeredPlausible: 0, answeredOther: 0 };
   for (const { text, candidates } of vague) {
     const u = await understand({ conversationId: 'eval', text, group: null });
-    const [a, b] = u.candidates;
-    if (a && a.score >= CONFIDENT_SCORE && a.score - (b?.score ?? 0) >= CONFIDENT_MARGIN) {
-      if (candidates.includes(a.intent)) amb.answeredPlausible++;
+    if (answersDirectly(u.candidates)) {
+      if (candidates.includes(u.candidates[0].intent)) amb.answeredPlausible++;
       else amb.answeredOther++;
     } else amb.asked++;
   }
