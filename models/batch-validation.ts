@@ -9,7 +9,7 @@
  * lines are paraphrases of their neighbours. Settings are chosen here; the test split is never read.
  *
  * Prints, per settings entry and held-out batch, accuracy (%) at argmax / with the oos threshold (--threshold, default 0.3).
- * Without --settings it compares the committed defaults (models/train.ts) with the previous ones.
+ * Without --settings it compares the committed defaults (models/train-task.ts) with the previous ones.
  */
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -17,10 +17,13 @@ import { loadJsonl, type Example } from './data';
 import { Featurizer, type FeaturizerSettings } from './featurize';
 import { forwardSparse } from './network';
 import { decide } from './decision';
-import { CORPUS, DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS, parseArgs, trainNetwork, type TrainOptions } from './train';
+import { parseArgs } from './cli-args';
+import { CORPUS } from './corpus';
+import { trainNetwork, type TrainOptions } from './optimizer';
+import { DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS } from './train-task';
 
 const SettingsSchema = z.record(z.string(), z.object({ featurizer: z.record(z.string(), z.unknown()).optional(), options: z.record(z.string(), z.unknown()).optional() }));
-/** Overrides of the intent featurizer and training defaults of models/train.ts. */
+/** Overrides of the intent featurizer and training defaults of models/train-task.ts. */
 export interface BatchSettings {
   featurizer?: Partial<FeaturizerSettings>;
   options?: Partial<TrainOptions>;

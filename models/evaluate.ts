@@ -16,7 +16,10 @@ import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
 import { type Example, loadJsonl, OOS_LABEL, trainTestSplit } from './data';
 import { classificationReport, oosReport, percentile, type ClassificationReport, type OosReport } from './metrics';
-import { CORPUS, DEFAULT_ARTIFACTS_DIR, DEFAULT_TRAIN_OPTIONS, parseArgs, type Task } from './train';
+import { parseArgs } from './cli-args';
+import { CORPUS, type Task } from './corpus';
+import { ARTIFACTS_DIR } from './registry';
+import { DEFAULT_TRAIN_OPTIONS } from './train-task';
 
 interface TaskEval {
   task: Task;
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
   for (const key of Object.keys(args)) {
     if (!['artifacts', 'data', 'task', 'out'].includes(key)) throw new Error(`unknown option --${key}`);
   }
-  const dir = path.resolve(args.artifacts ?? DEFAULT_ARTIFACTS_DIR);
+  const dir = path.resolve(args.artifacts ?? ARTIFACTS_DIR);
   if (args.task && !['intent', 'emotion'].includes(args.task)) throw new Error('--task must be intent or emotion');
   const files: Partial<Record<Task, string>> = args.data
     ? { [(args.task ?? 'intent') as Task]: path.resolve(args.data) }

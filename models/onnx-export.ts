@@ -19,10 +19,10 @@ import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import type { FeaturizerSettings } from './featurize';
 import type { DenseLayer, Network } from './network';
-import type { TrainedModel } from './train';
+import type { TrainedModel } from './train-task';
 
-export const ONNX_OPSET = 13;
-export const ONNX_IR_VERSION = 8;
+const ONNX_OPSET = 13;
+const ONNX_IR_VERSION = 8;
 export const INPUT_INDICES = 'indices';
 export const INPUT_VALUES = 'values';
 export const OUTPUT_NAME = 'probabilities';

@@ -1,0 +1,168 @@
+/**
+ * Training one task (intent or emotion) end to end: split, grouped cross-validation on train, the intent
+ * model's oos threshold, the final network on all of train, and the metrics stored in the metadata.
+ *
+ * Out-of-scope threshold (intent): grouped k-fold cross-validation on the TRAIN split only
+ * (near-duplicate train lines are kept in the same fold, so a validation fold looks like new wording,
+ * not like paraphrases of lines the model was trained on). The out-of-fold probabilities choose the
+ * threshold; the test split is never used for any choice, it is only reported.
+ */
+import { DEFAULT_FEATURIZER, Featurizer, type FeaturizerSettings } from './featurize';
+import { type Example, OOS_LABEL, trainTestSplit } from './data';
+import type { Network } from './network';
+import { forwardSparse } from './network';
+import { decide } from './decision';
+import { classificationReport, oosReport, type ClassificationReport, type OosReport } from './metrics';
+import type { Task } from './corpus';
+import { trainNetwork, type LabelledVector, type TrainOptions } from './optimizer';
+import { maxSimilarityToOtherFolds, validationFolds } from './cross-validation';
+import { chooseThreshold } from './threshold';
+
+export const DEFAULT_TRAIN_OPTIONS: Record<Task, TrainOptions> = {
+  intent: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-7, seed: 20240611, classWeighting: 'balanced', oosWeight: 3, inputDropout: 0.2 },
+  emotion: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-5, seed: 20240611, classWeighting: 'balanced', oosWeight: 1, inputDropout: 0 },
+};
+
+export const DEFAULT_FEATURIZERS: Record<Task, FeaturizerSettings> = {
+  // The domain lexicon is about topics, so it is used (with extra weight) for intent only.
+  intent: { ...DEFAULT_FEATURIZER, dim: 1 << 16, lexiconWeight: 3 },
+  emotion: { ...DEFAULT_FEATURIZER, lexicon: null },
+};
+
+interface TaskTrainConfig {
+  task: Task;
+  featurizer: FeaturizerSettings;
+  options: TrainOptions;
+  /** Folds for the grouped cross-validation on train (≥ 2), or 1 for a single seeded 10% validation slice. */
+  folds: number;
+  /** Validation lines count as "new wording" below this max bigram Jaccard to their model's training lines. */
+  novelMaxSimilarity: number;
+  /** Report test metrics when a test split exists (never used for any choice). */
+  reportTest: boolean;
+  log?: (msg: string) => void;
+}
+
+interface SubsetMetrics {
+  n: number;
+  report: Omit<ClassificationReport, 'perClass'>;
+  oos?: OosReport;
+}
+
+export interface TrainedModel {
+  task: Task;
+  labels: string[];
+  featurizer: FeaturizerSettings;
+  network: Network;
+  /** oos threshold, only when the labels include "oos". */
+  threshold?: number;
+  options: TrainOptions;
+  metrics: {
+    validation: { method: string; all: SubsetMetrics; novel: SubsetMetrics & { maxSimilarity: number } };
+    test?: { n: number; report: Omit<ClassificationReport, 'perClass'>; oos?: OosReport };
+  };
+  data: { train: number; test: number; splitSource: string; source: string };
+  trainSeconds: number;
+}
+
+function summary(r: ClassificationReport): Omit<ClassificationReport, 'perClass'> {
+  return { n: r.n, accuracy: r.accuracy, macroF1: r.macroF1, topConfusions: r.topConfusions.slice(0, 5) };
+}
+
+export function trainTask(examples: readonly Example[], source: string, cfg: TaskTrainConfig): TrainedModel {
+  const t0 = performance.now();
+  const log = cfg.log ?? (() => undefined);
+  const { train, test, splitSource } = trainTestSplit(examples, cfg.options.seed);
+  if (train.length === 0) throw new Error(`${source}: no training examples`);
+  const labels = [...new Set(train.map((e) => e.label))].sort();
+  if (labels.length < 2) throw new Error(`${source}: need at least 2 labels in train, got ${labels.length}`);
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const hasOos = labelIndex.has(OOS_LABEL);
+  const featurizer = new Featurizer(cfg.featurizer);
+  const vecs: LabelledVector[] = train.map((e) => ({ x: featurizer.featurize(e.text), y: labelIndex.get(e.label)! }));
+  log(`[${cfg.task}] ${train.length} train / ${test.length} test examples, ${labels.length} labels (split: ${splitSource})`);
+
+  // ---- validation on train only: out-of-fold probabilities
+  const foldOf = validationFolds(train, cfg.folds, cfg.options.seed);
+  const k = Math.max(...foldOf) + 1;
+  const oofProbs: (Float64Array | undefined)[] = new Array(train.length).fill(undefined);
+  for (let f = 0; f < k; f++) {
+    const fitIdx: number[] = [];
+    const valIdx: number[] = [];
+    foldOf.forEach((fo, i) => (fo === f ? valIdx : fitIdx).push(i));
+    if (valIdx.length === 0) continue;
+    const net = trainNetwork(
+      fitIdx.map((i) => vecs[i]),
+      labels,
+      featurizer.dim,
+      { ...cfg.options, seed: cfg.options.seed + 1 + f },
+    );
+    for (const i of valIdx) oofProbs[i] = forwardSparse(net, vecs[i].x);
+  }
+  const valIdx = oofProbs.flatMap((p, i) => (p ? [i] : []));
+  // "New wording" subset: validation lines whose best character-bigram Jaccard match among the lines their
+  // model was trained on is < novelMaxSimilarity. This mimics the hand-written test split (written to be
+  // unlike train), while a plain CV fold is full of paraphrases of training lines and is far too easy.
+  const sim = maxSimilarityToOtherFolds(train, foldOf);
+  const novelIdx = valIdx.filter((i) => sim[i] < cfg.novelMaxSimilarity);
+  const subset = (idx: number[]) => ({ probs: idx.map((i) => oofProbs[i]!), gold: idx.map((i) => train[i].label) });
+  const all = subset(valIdx);
+  const novel = subset(novelIdx);
+  const novelOos = novel.gold.filter((g) => g === OOS_LABEL).length;
+  const useNovel = novelOos >= 20 && novel.gold.length - novelOos >= 100;
+  let threshold: number | undefined;
+  if (cfg.task === 'intent' && hasOos) {
+    const on = useNovel ? novel : all;
+    const choice = chooseThreshold(on.probs, on.gold, labels);
+    threshold = choice.threshold;
+    log(
+      `[${cfg.task}] oos threshold ${threshold.toFixed(2)} chosen on ${useNovel ? 'new-wording' : 'all'} validation lines ` +
+        `(oos recall ${pct(choice.oos.oosRecall)}, in-scope false rejection ${pct(choice.oos.inScopeFalseRejectionRate)}, accuracy ${pct(choice.accuracy)})`,
+    );
+  }
+  const evalSubset = (sub: { probs: Float64Array[]; gold: string[] }) => {
+    const pred = sub.probs.map((p) => labels[decide(p, labels, threshold)]);
+    const report = classificationReport(labels, sub.gold, pred);
+    return { n: sub.gold.length, report: summary(report), ...(threshold !== undefined ? { oos: oosReport(sub.gold, pred, threshold) } : {}) };
+  };
+  const method = k === 1 ? 'seeded stratified 10% of train' : `${k}-fold grouped cross-validation on train (near-duplicates kept together)`;
+  const validation = {
+    method,
+    all: evalSubset(all),
+    novel: { maxSimilarity: cfg.novelMaxSimilarity, ...evalSubset(novel) },
+  };
+  log(`[${cfg.task}] validation (${method}): accuracy ${pct(validation.all.report.accuracy)}, macro-F1 ${pct(validation.all.report.macroF1)} on ${validation.all.n} lines`);
+  log(
+    `[${cfg.task}] validation, new-wording subset (bigram Jaccard < ${cfg.novelMaxSimilarity}): accuracy ${pct(validation.novel.report.accuracy)}, ` +
+      `macro-F1 ${pct(validation.novel.report.macroF1)} on ${validation.novel.n} lines` +
+      (validation.novel.oos ? `, oos recall ${pct(validation.novel.oos.oosRecall)}, false rejection ${pct(validation.novel.oos.inScopeFalseRejectionRate)}` : ''),
+  );
+
+  // ---- final model on all of train
+  const network = trainNetwork(vecs, labels, featurizer.dim, cfg.options);
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  const metrics: TrainedModel['metrics'] = { validation };
+  if (cfg.reportTest && test.length > 0) {
+    const gold = test.map((e) => e.label);
+    const pred = test.map((e) => labels[decide(forwardSparse(network, featurizer.featurize(e.text)), labels, threshold)]);
+    const rep = classificationReport(labels, gold, pred);
+    metrics.test = { n: test.length, report: summary(rep), ...(threshold !== undefined ? { oos: oosReport(gold, pred, threshold) } : {}) };
+    log(`[${cfg.task}] test (report only): accuracy ${pct(rep.accuracy)}, macro-F1 ${pct(rep.macroF1)}`);
+  }
+  log(`[${cfg.task}] trained in ${trainSeconds.toFixed(1)} s`);
+  return {
+    task: cfg.task,
+    labels,
+    featurizer: featurizer.settings,
+    network,
+    threshold,
+    options: cfg.options,
+    metrics,
+    data: { train: train.length, test: test.length, splitSource, source },
+    trainSeconds,
+  };
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
