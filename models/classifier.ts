@@ -14,11 +14,7 @@ import { z } from 'zod';
 import { Featurizer, FEATURIZER_VERSION, type SparseVector } from './featurize';
 import { decide } from './decision';
 import { OOS_LABEL } from './data';
-import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './onnx-export';
-
-// The pure TypeScript forward pass (same function as the ONNX graph), for tests and debugging.
-export { forwardSparse } from './network';
-export { networkFromOnnx } from './onnx-export';
+import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
 
 export interface Prediction {
   label: string;

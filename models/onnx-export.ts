@@ -13,39 +13,15 @@
  *   output  "probabilities" float [N, C]  Softmax(axis 1) over `labels` in the metadata order
  * Weights are TensorProto raw_data (little-endian float32), named W0, b0, W1, b1, …
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import type { FeaturizerSettings } from './featurize';
 import type { DenseLayer, Network } from './network';
+import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
 import type { TrainedModel } from './train-task';
 
 const ONNX_OPSET = 13;
 const ONNX_IR_VERSION = 8;
-export const INPUT_INDICES = 'indices';
-export const INPUT_VALUES = 'values';
-export const OUTPUT_NAME = 'probabilities';
-export const METADATA_FORMAT = 'durable-cs/text-classifier';
-/** 2: sparse (indices, values) inputs. Version 1 files (dense "features" input) must be retrained. */
-export const METADATA_FORMAT_VERSION = 2;
-
-/** Contents of `<task>.json`. */
-export interface ModelMetadata {
-  format: typeof METADATA_FORMAT;
-  formatVersion: number;
-  task: string;
-  labels: string[];
-  dim: number;
-  featurizer: FeaturizerSettings;
-  /** Intent only: predict "oos" when the best in-scope probability is below this. */
-  threshold: number | null;
-  model: { type: 'softmax-regression' | 'mlp'; hidden: number; parameters: number };
-  onnx: { file: string; sha256: string; bytes: number; opset: number; irVersion: number; inputs: string[]; output: string };
-  training: { options: TrainedModel['options']; data: TrainedModel['data']; seconds: number };
-  metrics: TrainedModel['metrics'];
-  createdAt: string;
-}
 
 function floatTensor(name: string, dims: number[], data: Float32Array): onnx.ITensorProto {
   const raw = new Uint8Array(data.length * 4);
@@ -162,10 +138,6 @@ export function networkFromOnnx(bytes: Uint8Array): Network {
   }
   if (layers.length === 0) throw new Error('ONNX graph has no W0 initializer');
   return { layers };
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function writeAtomic(file: string, data: Uint8Array | string): void {

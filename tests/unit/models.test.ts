@@ -7,11 +7,11 @@ import { DEFAULT_FEATURIZER, Featurizer, fnv1a32, normalizeText, type SparseVect
 import { mulberry32 } from '../../models/random';
 import { trainNetwork, type LabelledVector, type TrainOptions } from '../../models/optimizer';
 import { trainTask } from '../../models/train-task';
-import { buildOnnxModel, encodeOnnxModel, saveArtifacts } from '../../models/onnx-export';
-import { forwardSparse, networkFromOnnx, OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models/classifier';
+import { buildOnnxModel, encodeOnnxModel, networkFromOnnx, saveArtifacts } from '../../models/onnx-export';
+import { OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models/classifier';
 import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
 import { leaveOneBatchOut } from '../../models/batch-validation';
-import type { Network } from '../../models/network';
+import { forwardSparse, type Network } from '../../models/network';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'models', 'artifacts');
 
