@@ -1,10 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { Snowflake } from '../common/snowflake';
-import { makeCloseConversation, makeRequestHandoff } from './conversation-store';
+import { ConversationStore } from '../db/conversation-store';
+import { PlatformStore } from '../platform/store';
+import { makeLoadChart } from './chart-loader';
+import { makeCloseConversation, makeRecordTurn, makeRequestHandoff } from './conversation-store';
 import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
-import { PlatformStore } from '../platform/store';
-import { makeLookupOrder } from './platform';
+import { makeLookupCustomer, makeLookupOrder } from './platform';
 import type { ConversationActivities } from './types';
 import { makeUnderstand } from './understand';
 
@@ -16,10 +18,15 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): ConversationActivities {
+  const store = new ConversationStore(ds, ids);
+  const platform = new PlatformStore(ds);
   return {
+    loadChart: makeLoadChart(ds),
+    lookupCustomer: makeLookupCustomer(platform),
     understand: makeUnderstand(knowledge, models),
-    lookupOrder: makeLookupOrder(new PlatformStore(ds)),
+    lookupOrder: makeLookupOrder(platform),
     requestHandoff: makeRequestHandoff(ds, ids),
-    closeConversation: makeCloseConversation(ds, ids),
+    recordTurn: makeRecordTurn(store),
+    closeConversation: makeCloseConversation(store),
   };
 }

@@ -1,21 +1,18 @@
 import type { LookupOrderInput, OrderLookup } from '../machines/types';
-import { FREE_SHIPPING_THRESHOLD, type OrderFacts } from '../platform/store';
-
-/** What the bot needs from the platform's systems; PlatformStore is our stand-in implementation. */
-export interface PlatformAdapter {
-  findOrder(userId: string, orderId: string): Promise<OrderFacts | null>;
-}
+import type { PlatformAdapter } from './platform-adapter';
 
 const DAY_MS = 86_400_000;
+/** The tier of a user the platform does not know (e.g. a guest). */
+export const UNKNOWN_TIER = 'standard';
 
 /** Look up the user's order; another user's order is reported as not found. */
 export function makeLookupOrder(platform: PlatformAdapter, now: () => number = Date.now) {
   return async function lookupOrder(input: LookupOrderInput): Promise<OrderLookup> {
     const order = await platform.findOrder(input.userId, input.orderId);
-    if (!order) return { found: false, freeShippingThreshold: FREE_SHIPPING_THRESHOLD };
+    if (!order) return { found: false };
     return {
       found: true,
-      freeShippingThreshold: FREE_SHIPPING_THRESHOLD,
+      freeShippingThreshold: order.freeShippingThreshold,
       order: {
         orderId: order.orderId,
         product: order.product,
@@ -28,5 +25,13 @@ export function makeLookupOrder(platform: PlatformAdapter, now: () => number = D
         daysSinceDelivered: order.deliveredAt ? Math.floor((now() - Date.parse(order.deliveredAt)) / DAY_MS) : null,
       },
     };
+  };
+}
+
+/** The user's tier as the platform knows it, read when a conversation starts. */
+export function makeLookupCustomer(platform: PlatformAdapter) {
+  return async function lookupCustomer(input: { userId: string }): Promise<{ tier: string }> {
+    const customer = await platform.findCustomer(input.userId);
+    return { tier: customer?.tier ?? UNKNOWN_TIER };
   };
 }

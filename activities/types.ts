@@ -1,10 +1,14 @@
-import type { Reply } from '../common/types';
+import type { TurnRecord, TurnResponse } from '../common/types';
 import type { LookupOrderInput, OrderLookup, RequestHandoffInput, UnderstandInput, Understanding } from '../machines/types';
+import type { ChartDefinition } from '../machines/validate';
 
 /** The activity interface the workflow proxies; implementations live in this folder. */
 export interface ConversationActivities {
+  loadChart(input: { version: number }): Promise<{ version: number; definition: ChartDefinition }>;
+  lookupCustomer(input: { userId: string }): Promise<{ tier: string }>;
   understand(input: UnderstandInput): Promise<Understanding>;
   lookupOrder(input: LookupOrderInput): Promise<OrderLookup>;
   requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }>;
-  closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity'; replies: Reply[] }): Promise<void>;
+  recordTurn(record: TurnRecord): Promise<TurnResponse>;
+  closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;
 }

@@ -2,14 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-// scripts/setup.sh writes .data/db.env when it had to create a project-local PostgreSQL cluster.
-const dbEnvFile = path.join(__dirname, '..', '.data', 'db.env');
-if (!process.env.DATABASE_URL && existsSync(dbEnvFile)) {
-  const m = readFileSync(dbEnvFile, 'utf8').match(/^DATABASE_URL=(.+)$/m);
-  if (m) process.env.DATABASE_URL = m[1].trim();
-}
-
 const env = process.env;
+
+/** DATABASE_URL, else the project-local cluster scripts/setup.sh made (it writes .data/db.env), else the local server. */
+function databaseUrl(): string {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  const dbEnvFile = path.join(__dirname, '..', '.data', 'db.env');
+  const local = existsSync(dbEnvFile) ? readFileSync(dbEnvFile, 'utf8').match(/^DATABASE_URL=(.+)$/m) : null;
+  return local ? local[1].trim() : 'postgres://postgres@127.0.0.1:5432/customer_service';
+}
 
 function int(name: string, fallback: number): number {
   const raw = env[name];
@@ -21,10 +22,17 @@ function int(name: string, fallback: number): number {
 
 export const config = {
   /** PostgreSQL connection string. */
-  databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/customer_service',
+  databaseUrl: databaseUrl(),
+  /** PostgreSQL connections per process. */
+  dbPoolSize: int('CS_DB_POOL', 10),
   /** Temporal frontend address and namespace. */
   temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
   temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+  /** Without TEMPORAL_ADDRESS, `npm start` runs its own dev server. */
+  runsOwnTemporal: !env.TEMPORAL_ADDRESS,
+  temporalUiPort: int('TEMPORAL_UI_PORT', 8233),
+  /** Path of the `temporal` CLI; found in Python's scripts folder or on PATH when unset. */
+  temporalCli: env.TEMPORAL_CLI || undefined,
   taskQueue: env.CS_TASK_QUEUE ?? 'cs-conversations',
   /** Bearer token the channels present. */
   channelToken: env.CS_CHANNEL_TOKEN ?? 'dev-channel-token',

@@ -18,37 +18,76 @@ export type HandoffStatus = 'queued' | 'assigned' | 'with_agent' | 'timeout' | '
 /** A user message as the workflow receives it. */
 export interface InboundMessage {
   messageId: string; // server-side snowflake of the stored user message
+  /** The client's idempotency key, echoed in the response (else the stored id is). */
+  clientMessageId?: string;
   channel: Channel;
   text?: string;
   dtmf?: string;
   hasImage?: boolean;
 }
 
-/** What one turn returns to the channel. */
-export interface TurnResult {
-  replies: Reply[];
+/** A reply as stored and sent: `id` is the stored message's id (usable as `after=` on GET …/messages). */
+export interface SentReply extends Reply {
+  id: string;
+}
+
+/** Side effects done in a turn (DESIGN §4); none exist yet, so every turn reports `[]`. */
+export interface TurnAction {
+  type: 'coupon' | 'order_cancelled' | 'address_changed' | 'return_opened' | 'reship_requested' | 'complaint_filed' | 'handoff';
+  id: string;
+  status: string;
+}
+
+/** What one turn answers the channel: the channel API's 200 body, stored on the user's message. */
+export interface TurnResponse {
+  conversationId: string;
+  messageId: string;
+  replies: SentReply[];
   state: string;
   intent?: IntentVerdict;
   emotion?: { label: string; score: number };
   handoff?: { status: HandoffStatus };
+  actions: TurnAction[];
+}
+
+/** One turn as the workflow hands it to the conversation store. */
+export interface TurnRecord {
+  conversationId: string;
+  /** The user message this turn answers; null for a timer-driven turn (e.g. the inactivity note). */
+  userMessageId: string | null;
+  turn: number;
+  /** Replies numbered by the workflow: (conversation, seq) makes storing them idempotent. */
+  replies: Array<Reply & { seq: number; sender: 'bot' | 'agent' | 'system' }>;
+  response: Omit<TurnResponse, 'replies'>;
+  state: string;
+  tier: string | null;
   closed: boolean;
+  /** The turn's row in the event log. */
+  event: { channel: Channel; intent: string | null; emotion: string | null; chartVersion: number; payload: Record<string, unknown> };
 }
 
 export interface ConversationInput {
   conversationId: string;
   userId: string;
   channel: Channel;
-  userTier: string;
+  /** The chart version this conversation runs on, pinned when it was created (absent in histories from before the registry). */
+  chartVersion?: number;
   settings: ConversationSettings;
   /** Carried over by continue-as-new. */
   carry?: CarriedState;
+  /** Histories from before the registry carried these; kept so that they still type-check. */
+  userTier?: string;
 }
 
 export interface CarriedState {
   snapshot: unknown;
   turns: number;
-  recentResults: Array<[string, TurnResult]>;
-  transcript: TranscriptEntry[];
+  /** The chart definition the conversation runs on (absent when carried by a pre-registry run). */
+  chart?: { version: number; definition: unknown };
+  tier?: string;
+  /** Next reply sequence number. */
+  seq?: number;
+  recentResults: Array<[string, TurnResponse]>;
 }
 
 /** Per-deployment knobs the workflow cannot read from the environment itself. */
@@ -57,19 +96,13 @@ export interface ConversationSettings {
   turnsPerRun: number;
 }
 
-export interface TranscriptEntry {
-  from: 'user' | 'bot';
-  text: string;
-  kind?: string;
-  turn: number;
-}
-
 /** What the workflow exposes to queries. */
 export interface ConversationView {
   state: string;
+  chartVersion: number;
+  tier: string | null;
   turns: number;
   lastIntent: IntentVerdict | null;
   handoff: { status: HandoffStatus; ticketId: string } | null;
   rejections: number;
-  transcript: TranscriptEntry[];
 }

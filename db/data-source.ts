@@ -5,8 +5,15 @@ import { Initial1767225600001 } from './migrations/0001-initial';
 import { MessageFunctions1767225600002 } from './migrations/0002-message-functions';
 import { Platform1767225600003 } from './migrations/0003-platform';
 import { ModelRegistry1767225600004 } from './migrations/0004-model-registry';
+import { ConversationOwner1767225600005 } from './migrations/0005-conversation-owner';
 
-export const migrations = [Initial1767225600001, MessageFunctions1767225600002, Platform1767225600003, ModelRegistry1767225600004];
+export const migrations = [
+  Initial1767225600001,
+  MessageFunctions1767225600002,
+  Platform1767225600003,
+  ModelRegistry1767225600004,
+  ConversationOwner1767225600005,
+];
 
 export function createDataSource(url = config.databaseUrl): DataSource {
   return new DataSource({
@@ -16,7 +23,7 @@ export function createDataSource(url = config.databaseUrl): DataSource {
     migrations,
     synchronize: false,
     logging: false, // errors reach the callers, which decide what to report
-    extra: { max: Number(process.env.CS_DB_POOL ?? 10) },
+    extra: { max: config.dbPoolSize },
   });
 }
 

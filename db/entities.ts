@@ -9,7 +9,10 @@ export interface ConversationRow {
   status: 'open' | 'closed';
   state: string;
   channels: string[];
-  userTier: string;
+  /** Null until the workflow has read the user's tier from the platform. */
+  userTier: string | null;
+  chartVersion: number | null;
+  workflowStarted: boolean;
   lastIntent: string | null;
   handoffStatus: string | null;
   createdAt: Date;
@@ -26,7 +29,9 @@ export const Conversation = new EntitySchema<ConversationRow>({
     status: { type: 'varchar', length: 16 },
     state: { type: 'varchar', length: 128 },
     channels: { type: 'jsonb' },
-    userTier: { type: 'varchar', length: 16, name: 'user_tier' },
+    userTier: { type: 'varchar', length: 16, name: 'user_tier', nullable: true },
+    chartVersion: { type: 'int', name: 'chart_version', nullable: true },
+    workflowStarted: { type: 'boolean', name: 'workflow_started' },
     lastIntent: { type: 'varchar', length: 64, name: 'last_intent', nullable: true },
     handoffStatus: { type: 'varchar', length: 16, name: 'handoff_status', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
@@ -39,13 +44,19 @@ export interface MessageRow {
   id: string;
   conversationId: string;
   userId: string;
-  sender: 'user' | 'bot' | 'agent';
+  sender: 'user' | 'bot' | 'agent' | 'system';
   channel: string;
   clientMessageId: string | null;
   text: string;
   kind: string | null;
   options: unknown;
   response: unknown;
+  /** Order of the messages the workflow writes (bot, agent, system); null on user messages. */
+  seq: number | null;
+  /** The chart turn a message belongs to. */
+  turn: number | null;
+  /** The user message a reply answers. */
+  replyTo: string | null;
   createdAt: Date;
 }
 
@@ -63,6 +74,9 @@ export const Message = new EntitySchema<MessageRow>({
     kind: { type: 'varchar', length: 16, nullable: true },
     options: { type: 'jsonb', nullable: true },
     response: { type: 'jsonb', nullable: true },
+    seq: { type: 'int', nullable: true },
+    turn: { type: 'int', nullable: true },
+    replyTo: { type: 'bigint', name: 'reply_to', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
   },
 });

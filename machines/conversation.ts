@@ -1,13 +1,14 @@
-import { assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
 import type { Reply } from '../common/types';
-import chart from './conversation.chart.json';
-import { HUMAN_KEY, MENU_GROUPS, replies } from './replies';
+import { HUMAN_KEY, MENU_GROUPS, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
 import type {
   AnswerView,
   ChartContext,
   ChartEvent,
   ChartInput,
+  ChartParams,
+  Expecting,
   LookupOrderInput,
   OrderLookup,
   RequestHandoffInput,
@@ -16,35 +17,8 @@ import type {
   Understanding,
 } from './types';
 
-/** Topic scores (model + retrieval, 0..1) at or above this answer directly; below it the bot asks which topic is meant. */
-export const CONFIDENT_SCORE = 0.4;
-/**
- * The best candidate must lead the runner-up by this much to be answered directly. 0.2 rather than 0.1 since
- * the sharper intent model of models/train.ts: vague messages such as "账号有问题" get a question again
- * (`npm run eval:understanding` reports both the held-out answers and the ambiguous set).
- */
-export const CONFIDENT_MARGIN = 0.2;
-/** The margin of conversations started before CONFIDENT_MARGIN became 0.2 (their recorded turns replay with it). */
-export const LEGACY_CONFIDENT_MARGIN = 0.1;
-/** Candidates below this are not worth offering. */
-export const CANDIDATE_SCORE = 0.2;
-/** Rejected solutions before the conversation goes to a human. */
-export const MAX_REJECTIONS = 2;
-/** Topics answered from the user's own order, which the bot asks for when it does not know it yet. */
-export const ORDER_TOPICS = new Set([
-  'order.status',
-  'order.logistics',
-  'order.shipping_fee',
-  'order.free_shipping',
-  'order.return_refund',
-  'order.cancel',
-  'order.change_address',
-  'order.damaged_wrong',
-]);
-/** Negative feelings at or above this score get an apology before the answer. */
-export const UPSET_SCORE = 0.6;
-
-export const CHART_VERSION = chart.version;
+// The named implementations (guards, actions, actors) a chart JSON may use. The chart itself is data:
+// machines/charts/*.chart.json, versioned in the chart registry and checked by machines/validate.ts.
 
 type Ctx = { context: ChartContext };
 
@@ -62,15 +36,17 @@ function keyOf(text: string, dtmf: string | undefined): string | null {
 const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
 
 /** Whether ranked candidates are clear enough to answer the first directly (else ask which one is meant). */
-export function answersDirectly(candidates: readonly ScoredCandidate[], margin = CONFIDENT_MARGIN): boolean {
+export function answersDirectly(
+  candidates: readonly ScoredCandidate[],
+  params: Pick<ChartParams, 'confidentScore' | 'confidentMargin'>,
+): boolean {
   const [top, second] = candidates;
-  return !!top && top.score >= CONFIDENT_SCORE && top.score - (second?.score ?? 0) >= margin;
+  return !!top && top.score >= params.confidentScore && top.score - (second?.score ?? 0) >= params.confidentMargin;
 }
 
-const isConfident = (context: ChartContext) =>
-  answersDirectly(context.nlu?.candidates ?? [], context.confidentMargin ?? LEGACY_CONFIDENT_MARGIN);
-
-const hasCandidate = (context: ChartContext) => (context.nlu?.candidates ?? []).some((c) => c.score >= CANDIDATE_SCORE);
+const isConfident = (context: ChartContext) => answersDirectly(context.nlu?.candidates ?? [], context.params);
+const hasCandidate = (context: ChartContext) =>
+  (context.nlu?.candidates ?? []).some((c) => c.score >= context.params.candidateScore);
 
 /**
  * The conversational act of the message, read in context: a partial match such as "推广没效果"
@@ -83,9 +59,11 @@ function meta(context: ChartContext): string | undefined {
   return hasCandidate(context) ? undefined : nlu.meta;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
-const needsOrder = (context: ChartContext) => !!context.topic && ORDER_TOPICS.has(context.topic.intent);
+const needsOrder = (context: ChartContext) => !!context.topic && context.params.orderTopics.includes(context.topic.intent);
 const isUpset = (context: ChartContext) =>
-  !!context.emotion && (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') && context.emotion.score >= UPSET_SCORE;
+  !!context.emotion &&
+  (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') &&
+  context.emotion.score >= context.params.upsetScore;
 
 /** A short follow-up such as "那退货呢" / "还有运费呢" stays in the current topic's group. */
 const FOLLOW_UP = /^(?:那|那么|还有|另外|然后|再问下?|顺便问下?)/;
@@ -102,8 +80,8 @@ function adopt(context: ChartContext, answer: AnswerView | undefined, confidence
 }
 
 /**
- * Named implementations for the chart JSON. The actors are placeholders with the right types:
- * the workflow (and the simulator) run them, the chart only asks for them.
+ * Named implementations for chart JSON. The actors are placeholders with the right types: the workflow
+ * (and tests, and later the designer's simulator) run them; the chart only asks for them.
  */
 export const conversationSetup = setup({
   types: {} as { context: ChartContext; events: ChartEvent; input: ChartInput },
@@ -143,12 +121,15 @@ export const conversationSetup = setup({
     isBareMeta: ({ context }: Ctx) => meta(context) !== undefined,
     hasConfidentAnswer: ({ context }: Ctx) => isConfident(context),
     hasCandidates: ({ context }: Ctx) => hasCandidate(context),
-    canOfferAlternative: ({ context }: Ctx) => context.rejections < MAX_REJECTIONS && context.topic !== null,
+    canOfferAlternative: ({ context }: Ctx) => context.rejections < context.params.maxRejections && context.topic !== null,
     isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
     bringsOrderId: ({ event }) => event.type === 'user.message' && !!extractSlots(event.text).orderId,
-    orderNotFound: ({ event }) => !(event as Extract<ChartEvent, { type: 'xstate.done.actor.lookupOrder' }>).output.found,
+    orderNotFound: ({ event }) => {
+      assertEvent(event, 'xstate.done.actor.lookupOrder');
+      return !event.output.found;
+    },
   },
   actions: {
     beginTurn: assign(({ context, event }) => {
@@ -164,9 +145,14 @@ export const conversationSetup = setup({
         outbox: [],
       };
     }),
-    greet: assign({ outbox: ({ context }: Ctx) => say(context, replies.greeting()) }),
+    /** Say one of the fixed replies (machines/replies.ts), optionally noting what the bot now expects. */
+    say: assign(({ context }: Ctx, params: { reply: SimpleReply; expecting?: Expecting }) => ({
+      outbox: say(context, replies[params.reply]()),
+      ...(params.expecting ? { expecting: params.expecting } : {}),
+    })),
     storeUnderstanding: assign(({ event }) => {
-      const nlu = (event as Extract<ChartEvent, { type: 'xstate.done.actor.understand' }>).output;
+      assertEvent(event, 'xstate.done.actor.understand');
+      const nlu = event.output;
       const top = nlu.candidates[0];
       // The model's verdict when there is one; else the conversational act or the best knowledge topic.
       const lastIntent =
@@ -175,15 +161,16 @@ export const conversationSetup = setup({
       return { nlu, lastIntent, emotion: nlu.emotion ?? null };
     }),
     adoptTopCandidate: assign(({ context }: Ctx) => {
-      const top = context.nlu!.candidates[0];
-      return adopt(context, context.nlu!.answers[top.intent], top.score);
+      const top = context.nlu?.candidates[0];
+      return top ? adopt(context, context.nlu?.answers[top.intent], top.score) : {};
     }),
     adoptPickedCandidate: assign(({ context }: Ctx) => {
       const choice = context.choices[Number(pickedKey(context)) - 1];
-      return adopt(context, context.topicAnswers?.[choice.intent], 1);
+      return choice ? adopt(context, context.topicAnswers[choice.intent], 1) : {};
     }),
     presentAnswer: assign(({ context }: Ctx) => {
-      const topic = context.topic!;
+      const topic = context.topic;
+      if (!topic) return {};
       const order = needsOrder(context) ? context.order : null;
       return {
         outbox: say(
@@ -203,39 +190,34 @@ export const conversationSetup = setup({
       expecting: 'orderId' as const,
       asked: context.asked.includes('orderId') ? context.asked : [...context.asked, 'orderId' as const],
     })),
-    storeOrder: assign({
-      order: ({ event }) => {
-        const out = (event as Extract<ChartEvent, { type: 'xstate.done.actor.lookupOrder' }>).output;
-        return { ...out.order!, freeShippingThreshold: out.freeShippingThreshold };
-      },
+    storeOrder: assign(({ event }) => {
+      assertEvent(event, 'xstate.done.actor.lookupOrder');
+      const out = event.output;
+      return { order: out.found ? { ...out.order, freeShippingThreshold: out.freeShippingThreshold } : null };
     }),
     rejectUnknownOrder: assign(({ context }: Ctx) => {
       const { orderId, ...rest } = context.slots;
       return { slots: rest, order: null, outbox: say(context, replies.orderNotFound(orderId?.value ?? '')), expecting: 'orderId' as const };
     }),
     sayOrderUnavailable: assign(({ context }: Ctx) => ({ outbox: say(context, replies.orderUnavailable()), order: null })),
-    apologiseForComplaint: assign(({ context }: Ctx) => ({
-      outbox: say(context, replies.complaintHeard()),
-      expecting: 'question' as const,
-    })),
-    sayOutOfScope: assign(({ context }: Ctx) => ({ outbox: say(context, replies.outOfScope()), expecting: 'question' as const })),
     countRejection: assign({ rejections: ({ context }: Ctx) => context.rejections + 1 }),
-    presentAlternative: assign(({ context }: Ctx) => ({
-      outbox: say(context, replies.alternative(context.topic!), replies.askIfHelped()),
-      expecting: 'feedback' as const,
-    })),
-    sayGlad: assign(({ context }: Ctx) => ({ outbox: say(context, replies.glad()), expecting: 'question' as const })),
+    presentAlternative: assign(({ context }: Ctx) =>
+      context.topic
+        ? { outbox: say(context, replies.alternative(context.topic), replies.askIfHelped()), expecting: 'feedback' as const }
+        : {},
+    ),
     offerCandidates: assign(({ context }: Ctx) => {
-      const choices = context.nlu!.candidates.filter((c) => c.score >= CANDIDATE_SCORE);
+      const choices = (context.nlu?.candidates ?? []).filter((c) => c.score >= context.params.candidateScore);
       return {
         choices,
-        topicAnswers: context.nlu!.answers,
+        topicAnswers: context.nlu?.answers ?? {},
         outbox: say(context, replies.clarify(choices)),
         expecting: 'choice' as const,
       };
     }),
     askDetailsInGroup: assign(({ context }: Ctx) => {
-      const picked = MENU_GROUPS.find((g) => g.key === pickedKey(context))!;
+      const picked = MENU_GROUPS.find((g) => g.key === pickedKey(context));
+      if (!picked) return {};
       return {
         group: picked.group,
         choices: [],
@@ -243,34 +225,52 @@ export const conversationSetup = setup({
         expecting: 'question' as const,
       };
     }),
-    sayNotUnderstood: assign({ outbox: ({ context }: Ctx) => say(context, replies.notUnderstood()) }),
-    apologiseUnderstandingFailed: assign({ outbox: ({ context }: Ctx) => say(context, replies.understandingFailed()) }),
     showMenu: assign(({ context }: Ctx) => ({ outbox: say(context, replies.menu()), expecting: 'menu' as const, choices: [] })),
-    sayYouAreWelcome: assign(({ context }: Ctx) => ({ outbox: say(context, replies.youAreWelcome()), expecting: 'question' as const })),
-    askHowToHelp: assign(({ context }: Ctx) => ({ outbox: say(context, replies.askHowToHelp()), expecting: 'question' as const })),
-    askWhatElse: assign(({ context }: Ctx) => ({ outbox: say(context, replies.askWhatElse()), expecting: 'question' as const })),
-    sayEscalating: assign({ outbox: ({ context }: Ctx) => say(context, replies.escalating()) }),
-    storeHandoff: assign({
-      handoff: ({ event }) => {
-        const out = (event as Extract<ChartEvent, { type: 'xstate.done.actor.requestHandoff' }>).output;
-        return { status: out.status, ticketId: out.ticketId };
-      },
+    storeHandoff: assign(({ event }) => {
+      assertEvent(event, 'xstate.done.actor.requestHandoff');
+      return { handoff: { status: event.output.status, ticketId: event.output.ticketId } };
     }),
-    announceHandoff: assign(({ context }: Ctx) => ({ outbox: say(context, replies.handoffQueued()), expecting: 'question' as const })),
-    holdForAgent: assign({ outbox: ({ context }: Ctx) => say(context, replies.handoffHold()) }),
-    apologiseHandoffUnavailable: assign({ outbox: ({ context }: Ctx) => say(context, replies.handoffUnavailable()) }),
     countFailure: assign({ failures: ({ context }: Ctx) => context.failures + 1 }),
-    sayGoodbye: assign({ outbox: ({ context }: Ctx) => say(context, replies.goodbye()) }),
-    sayClosedForInactivity: assign({ outbox: ({ context }: Ctx) => say(context, replies.closedForInactivity()) }),
   },
 });
 
-export const conversationMachine = conversationSetup.createMachine({
-  ...(chart as object),
-  context: ({ input }: { input: ChartInput }): ChartContext => ({
+/** A machine with no states: it carries the registered implementations (XState offers them nowhere else) and the machine type. */
+const emptyMachine = conversationSetup.createMachine({ context: ({ input }) => initialContext(input) });
+export type ConversationMachine = typeof emptyMachine;
+export type ConversationSnapshot = SnapshotFrom<ConversationMachine>;
+
+/** The names a chart may use, by kind; the validator refuses any other. */
+export const registeredNames = {
+  guards: Object.keys(emptyMachine.implementations.guards),
+  actions: Object.keys(emptyMachine.implementations.actions),
+  actors: Object.keys(emptyMachine.implementations.actors),
+};
+
+/** Inputs for the invoked actors, named by src; computed from the context when the chart invokes them. */
+export const actorInputs = {
+  understand: (c: ChartContext): UnderstandInput => ({
+    conversationId: c.conversationId,
+    text: c.text,
+    group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
+  }),
+  lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
+  requestHandoff: (c: ChartContext): RequestHandoffInput => ({
+    conversationId: c.conversationId,
+    userId: c.userId,
+    reason: c.rejections >= c.params.maxRejections ? 'solutions_rejected' : c.failures > 0 ? 'bot_failure' : 'user_request',
+  }),
+} as const;
+export type ActorSrc = keyof typeof actorInputs;
+export const isActorSrc = (src: string): src is ActorSrc => src in actorInputs;
+
+/** The context a conversation starts with: empty state plus the chart's parameters. */
+export function initialContext(input: ChartInput): ChartContext {
+  return {
     conversationId: input.conversationId,
     userId: input.userId,
     channel: input.channel,
+    tier: input.tier,
+    params: input.params,
     turn: 0,
     text: '',
     dtmf: '',
@@ -286,37 +286,19 @@ export const conversationMachine = conversationSetup.createMachine({
     asked: [],
     order: null,
     rejections: 0,
-    confidentMargin: input.confidentMargin ?? CONFIDENT_MARGIN,
     failures: 0,
     handoff: null,
     outbox: [],
-  }),
-} as Parameters<typeof conversationSetup.createMachine>[0]);
+  };
+}
 
-export type ConversationSnapshot = SnapshotFrom<typeof conversationMachine>;
-
-/** Inputs for the invoked actors, named by src; computed from the context when the chart invokes them. */
-export const actorInputs = {
-  understand: (c: ChartContext): UnderstandInput => ({
-    conversationId: c.conversationId,
-    text: c.text,
-    group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
-  }),
-  lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId!.value }),
-  requestHandoff: (c: ChartContext): RequestHandoffInput => ({
-    conversationId: c.conversationId,
-    userId: c.userId,
-    reason: c.rejections >= MAX_REJECTIONS ? 'solutions_rejected' : c.failures > 0 ? 'bot_failure' : 'user_request',
-  }),
-} as const;
-export type ActorSrc = keyof typeof actorInputs;
 
 /** The active state as a dotted path, e.g. "answering.awaitingFeedback". */
 export function stateName(snapshot: { value: unknown }): string {
   const parts: string[] = [];
   let v = snapshot.value;
   while (v && typeof v === 'object') {
-    const [k, child] = Object.entries(v as Record<string, unknown>)[0];
+    const [k, child] = Object.entries(v)[0];
     parts.push(k);
     v = child;
   }

@@ -15,6 +15,32 @@ export const MENU_GROUPS: ReadonlyArray<{ key: string; group: string; label: str
 ];
 export const HUMAN_KEY = '0';
 
+/** Replies that take no arguments: a chart says them with the parameterised `say` action. */
+export const SIMPLE_REPLIES = [
+  'greeting',
+  'askHowToHelp',
+  'youAreWelcome',
+  'askWhatElse',
+  'askIfHelped',
+  'glad',
+  'notUnderstood',
+  'understandingFailed',
+  'menu',
+  'escalating',
+  'handoffQueued',
+  'handoffHold',
+  'handoffUnavailable',
+  'outOfScope',
+  'complaintHeard',
+  'apologyForFeelings',
+  'askOrderId',
+  'orderUnavailable',
+  'goodbye',
+  'closedForInactivity',
+] as const;
+export type SimpleReply = (typeof SIMPLE_REPLIES)[number];
+export const isSimpleReply = (name: string): name is SimpleReply => (SIMPLE_REPLIES as readonly string[]).includes(name);
+
 const numbered = (steps: string[]) => steps.map((s, i) => `${i + 1}. ${s}`).join('\n');
 
 export const replies = {

@@ -32,12 +32,10 @@ export interface OrderView {
   daysSinceDelivered: number | null;
 }
 
-export interface OrderLookup {
-  found: boolean;
-  order?: OrderView;
-  /** The platform's free-shipping threshold (yuan). */
-  freeShippingThreshold: number;
-}
+export type OrderLookup =
+  | { found: false }
+  /** `freeShippingThreshold`: the order's shop ships free at or above this amount (yuan). */
+  | { found: true; order: OrderView; freeShippingThreshold: number };
 
 export interface EmotionView {
   label: 'positive' | 'neutral' | 'anxious' | 'angry' | 'disappointed';
@@ -61,10 +59,32 @@ export interface Understanding {
 
 export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId';
 
+/**
+ * The thresholds and limits the chart's guards use: data in the chart JSON (`params`), copied into the
+ * context at start so a conversation keeps the values of the version it started on.
+ */
+export interface ChartParams {
+  /** Topic scores (model + retrieval, 0..1) at or above this are answered directly. */
+  confidentScore: number;
+  /** …when the best topic also leads the runner-up by this much; else the bot asks which is meant. */
+  confidentMargin: number;
+  /** Candidates below this are not worth offering in a clarifying question. */
+  candidateScore: number;
+  /** Rejected solutions before the conversation goes to a human. */
+  maxRejections: number;
+  /** Negative feelings at or above this score get an apology before the answer. */
+  upsetScore: number;
+  /** Topics answered from the user's own order, which the bot asks for when it does not know it yet. */
+  orderTopics: string[];
+}
+
 export interface ChartContext {
   conversationId: string;
   userId: string;
   channel: Channel;
+  /** The user's tier (e.g. standard, vip) as the platform reported it at the start. */
+  tier: string;
+  params: ChartParams;
   turn: number;
   /** The current user message. */
   text: string;
@@ -87,8 +107,6 @@ export interface ChartContext {
   /** The order looked up for the current topic. */
   order: (OrderView & { freeShippingThreshold: number }) | null;
   rejections: number;
-  /** Fixed at the start of the conversation (see ChartInput); absent in snapshots saved before it existed. */
-  confidentMargin?: number;
   failures: number;
   handoff: { status: HandoffStatus; ticketId: string } | null;
   /** Replies produced in the current turn. */
@@ -99,8 +117,9 @@ export interface ChartInput {
   conversationId: string;
   userId: string;
   channel: Channel;
-  /** The lead the best topic needs over the runner-up to be answered directly; default CONFIDENT_MARGIN. */
-  confidentMargin?: number;
+  tier: string;
+  /** The chart version's parameters (machines/interpret.ts startChart passes them). */
+  params: ChartParams;
 }
 
 export type ChartEvent =

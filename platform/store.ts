@@ -1,12 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { ORDER_STATUSES, type CustomerFacts, type OrderFacts, type PlatformAdapter } from '../activities/platform-adapter';
 
 // The platform's account and order systems, as a service of ours backed by PostgreSQL (db/migrations/0003).
 
-/** Platform shop rule: an order paying at least this much ships free, except to remote regions. */
-export const FREE_SHIPPING_THRESHOLD = 59;
-
-export const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const;
+/** The stand-in's shops all ship free from this paid amount (yuan), except to remote regions. */
+const SHOP_FREE_SHIPPING_THRESHOLD = 59;
 
 export const newUserSchema = z
   .object({
@@ -36,22 +35,7 @@ export const newOrderSchema = z
 export type NewUser = z.infer<typeof newUserSchema>;
 export type NewOrder = z.infer<typeof newOrderSchema>;
 
-/** An order as the bot may see it (plain JSON: it travels through workflow history). */
-export interface OrderFacts {
-  orderId: string;
-  product: string;
-  amount: number;
-  shippingFee: number;
-  status: (typeof ORDER_STATUSES)[number];
-  remoteRegion: boolean;
-  carrier: string | null;
-  trackingNo: string | null;
-  createdAt: string;
-  shippedAt: string | null;
-  deliveredAt: string | null;
-}
-
-export class PlatformStore {
+export class PlatformStore implements PlatformAdapter {
   constructor(private readonly ds: DataSource) {}
 
   async upsertUser(u: NewUser): Promise<void> {
@@ -81,6 +65,11 @@ export class PlatformStore {
     return (await this.ds.query(`SELECT 1 FROM platform_users WHERE id = $1`, [id])).length > 0;
   }
 
+  async findCustomer(userId: string): Promise<CustomerFacts | null> {
+    const [r] = await this.ds.query(`SELECT id, nickname, tier FROM platform_users WHERE id = $1`, [userId]);
+    return r ? { userId: r.id, nickname: r.nickname, tier: r.tier } : null;
+  }
+
   /** The order if it belongs to the user; another user's order is as good as unknown. */
   async findOrder(userId: string, orderId: string): Promise<OrderFacts | null> {
     const [r] = await this.ds.query(`SELECT * FROM platform_orders WHERE id = $1 AND user_id = $2`, [orderId, userId]);
@@ -93,6 +82,7 @@ export class PlatformStore {
       shippingFee: Number(r.shipping_fee),
       status: r.status,
       remoteRegion: r.remote_region,
+      freeShippingThreshold: SHOP_FREE_SHIPPING_THRESHOLD,
       carrier: r.carrier,
       trackingNo: r.tracking_no,
       createdAt: iso(r.created_at)!,

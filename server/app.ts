@@ -5,6 +5,7 @@ import type { Channel } from '../common/types';
 import type { PlatformStore } from '../platform/store';
 import { adminRouter } from './admin';
 import type { ConversationService } from './conversation-service';
+import type { MessageFeed } from './message-feed';
 import { ApiError, errorHandler } from './errors';
 import { parseWith, requireBearer, route } from './http';
 import { RateLimiter } from './rate-limit';
@@ -15,14 +16,16 @@ export interface AppDeps {
   conversations: ConversationService;
   channelToken: string;
   rateLimiter: RateLimiter;
-  /** The platform stand-in's admin API; mounted at /api/admin when given. */
+  /** Wakes SSE streams when messages are written (LISTEN/NOTIFY). */
+  feed: MessageFeed;
+  /** The admin API (platform stand-in, chart registry); mounted at /api/admin when given. */
   admin?: { store: PlatformStore; token: string };
 }
 
-/** SSE polls the store at this interval for messages that arrived later (agent replies, closing notes). */
-const SSE_POLL_MS = 1000;
+/** A comment line this often keeps idle SSE connections open through proxies. */
+const SSE_KEEPALIVE_MS = 15_000;
 
-export function createApp({ ds, conversations, channelToken, rateLimiter, admin }: AppDeps): express.Express {
+export function createApp({ ds, conversations, channelToken, rateLimiter, feed, admin }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', route(async (_req, res) => {
@@ -30,7 +33,7 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
     res.json({ ok: true });
   }));
 
-  if (admin) app.use('/api/admin', adminRouter(admin.store, admin.token));
+  if (admin) app.use('/api/admin', adminRouter(ds, admin.store, admin.token));
 
   const api = express.Router();
   api.use(requireBearer(channelToken, 'channel'));
@@ -55,7 +58,16 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
   api.get('/conversations/:id', route(async (req, res) => {
     const conv = await findConversation(ds, req.params.id as string);
     const messages = await listMessages(ds, conv.id);
-    res.json({ id: conv.id, userId: conv.userId, channels: conv.channels, state: conv.state, status: conv.status, messages });
+    res.json({
+      id: conv.id,
+      userId: conv.userId,
+      channels: conv.channels,
+      state: conv.state,
+      status: conv.status,
+      chartVersion: conv.chartVersion,
+      tier: conv.userTier,
+      messages,
+    });
   }));
 
   api.get('/conversations/:id/messages', route(async (req, res) => {
@@ -69,16 +81,29 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, admin 
     let after = await resolveAfter(ds, conv.id, req.query.after ?? req.headers['last-event-id']);
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     res.write(': connected\n\n');
-    let open = true;
-    req.on('close', () => (open = false));
-    while (open) {
-      const fresh = await listMessages(ds, conv.id, after).catch(() => []);
-      for (const m of fresh) {
-        res.write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
-        after = m.id;
-      }
-      await new Promise((r) => setTimeout(r, SSE_POLL_MS));
-    }
+    // Woken by the feed; one read at a time, and one more if woken meanwhile.
+    let reading = false;
+    let wokenAgain = false;
+    const drain = async () => {
+      if (reading) return void (wokenAgain = true);
+      reading = true;
+      do {
+        wokenAgain = false;
+        const fresh = await listMessages(ds, conv.id, after).catch(() => []);
+        for (const m of fresh) {
+          res.write(`id: ${m.id}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
+          after = m.id;
+        }
+      } while (wokenAgain);
+      reading = false;
+    };
+    const unsubscribe = feed.subscribe(conv.id, () => void drain());
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+    req.on('close', () => {
+      unsubscribe();
+      clearInterval(keepAlive);
+    });
+    await drain();
   }));
 
   app.use('/api', api);

@@ -1,8 +1,8 @@
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
-import { CsChannel, CsUserTier } from '../common/search-attributes';
-import type { Channel, ConversationSettings, ConversationView, InboundMessage, TurnResult } from '../common/types';
-import { CONVERSATION_CLOSED, conversation, messageUpdate, viewQuery } from '../workflows/conversation';
+import { CsChannel, CsChartVersion } from '../common/search-attributes';
+import type { Channel, ConversationSettings, InboundMessage, TurnResponse } from '../common/types';
+import { CONVERSATION_CLOSED, conversation, messageUpdate } from '../workflows/conversation';
 
 /** The conversation has ended (goodbye or inactivity): the message belongs in a new one. */
 export class ConversationClosedError extends Error {}
@@ -15,7 +15,10 @@ export interface ConversationRef {
   id: string;
   userId: string;
   channel: Channel;
-  userTier: string;
+  /** The chart version pinned when the conversation was created. */
+  chartVersion: number;
+  /** Whether the workflow has recorded a turn: then a plain (cheaper) Update reaches it. */
+  started: boolean;
 }
 
 /** The API's only door into Temporal: deliver a message to a conversation workflow and read its view. */
@@ -28,12 +31,13 @@ export class ConversationGateway {
   ) {}
 
   /**
-   * Run the turn as an Update; `updateId` makes retries idempotent. A conversation that may not have
-   * a workflow yet gets update-with-start; a running one a plain (cheaper) update.
+   * Run the turn as an Update whose id is the stored message's, so retries are idempotent. A conversation
+   * whose workflow may not exist yet gets update-with-start.
    */
-  async deliver(conv: ConversationRef, msg: InboundMessage, updateId: string, started: boolean): Promise<TurnResult> {
+  async deliver(conv: ConversationRef, msg: InboundMessage): Promise<TurnResponse> {
+    const updateId = `msg-${msg.messageId}`;
     const turn = this.withReplyTimeout(async () => {
-      if (started) {
+      if (conv.started) {
         try {
           return await this.client.workflow.getHandle(workflowIdOf(conv.id)).executeUpdate(messageUpdate, { args: [msg], updateId });
         } catch (err) {
@@ -55,19 +59,19 @@ export class ConversationGateway {
     return new WithStartWorkflowOperation(conversation, {
       workflowId: workflowIdOf(conv.id),
       taskQueue: this.taskQueue,
-      args: [{ conversationId: conv.id, userId: conv.userId, channel: conv.channel, userTier: conv.userTier, settings: this.settings }],
+      args: [{ conversationId: conv.id, userId: conv.userId, channel: conv.channel, chartVersion: conv.chartVersion, settings: this.settings }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       // An ended conversation is never restarted under the same id.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
         { key: CsChannel, value: conv.channel },
-        { key: CsUserTier, value: conv.userTier },
+        { key: CsChartVersion, value: conv.chartVersion },
       ],
-      memo: { userId: conv.userId },
+      memo: { userId: conv.userId, chartVersion: conv.chartVersion },
     });
   }
 
-  private async withReplyTimeout(run: () => Promise<TurnResult>): Promise<TurnResult> {
+  private async withReplyTimeout(run: () => Promise<TurnResponse>): Promise<TurnResponse> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ReplyTimeoutError('the conversation did not answer in time')), this.replyTimeoutMs);
@@ -78,18 +82,10 @@ export class ConversationGateway {
       clearTimeout(timer);
     }
   }
-
-  async view(conversationId: string): Promise<ConversationView> {
-    return this.client.workflow.getHandle(workflowIdOf(conversationId)).query(viewQuery);
-  }
 }
 
+/** An ended conversation: its id cannot be started again, or its workflow refused the message by failure type. */
 function isClosed(err: unknown): boolean {
   if (err instanceof WorkflowExecutionAlreadyStartedError) return true;
-  if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type === CONVERSATION_CLOSED) return true;
-    return /conversation has ended/.test(String(cause?.message ?? err.message));
-  }
-  return false;
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === CONVERSATION_CLOSED;
 }

@@ -6,6 +6,8 @@ import { openDatabase } from '../db/data-source';
 import { createApp } from './app';
 import { ConversationGateway } from './conversation-gateway';
 import { ConversationService } from './conversation-service';
+import { MessageFeed } from './message-feed';
+import { ConversationStore } from '../db/conversation-store';
 import { RateLimiter } from './rate-limit';
 import { PlatformStore } from '../platform/store';
 
@@ -20,15 +22,18 @@ async function main() {
     { inactivityMs: config.inactivityMs, turnsPerRun: config.turnsPerRun },
     config.replyTimeoutMs,
   );
+  const feed = new MessageFeed(config.databaseUrl);
+  await feed.start();
   const app = createApp({
     ds,
-    conversations: new ConversationService(ds, gateway, new Snowflake(config.nodeId)),
+    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(config.nodeId)), gateway),
+    feed,
     channelToken: config.channelToken,
     rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
     admin: { store: new PlatformStore(ds), token: config.adminToken },
   });
   const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
-  const stop = () => server.close(() => void ds.destroy().then(() => process.exit(0)));
+  const stop = () => server.close(() => void Promise.all([feed.stop(), ds.destroy()]).then(() => process.exit(0)));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

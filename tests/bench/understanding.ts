@@ -12,11 +12,14 @@ import path from 'node:path';
 import { makeUnderstand } from '../../activities/understand';
 import { KnowledgeIndex } from '../../knowledge/retrieval';
 import { readContent } from '../../knowledge/store';
-import { answersDirectly, CANDIDATE_SCORE } from '../../machines/conversation';
+import chart from '../../machines/charts/conversation.chart.json';
+import { answersDirectly } from '../../machines/conversation';
 import { OnnxClassifier } from '../../models/classifier';
 import { ARTIFACTS_DIR } from '../../models/registry';
 
 const AMBIGUOUS = path.join(__dirname, '../../models/corpus/ambiguous.jsonl');
+/** The thresholds of the committed chart (what `npm start` publishes). */
+const { params } = chart;
 
 async function main() {
   const file = process.argv[2] ?? path.join(__dirname, '../../models/corpus/intent.jsonl');
@@ -39,8 +42,8 @@ async function main() {
   for (const { text, label } of lines) {
     const u = await understand({ conversationId: 'eval', text, group: null });
     const [a] = u.candidates;
-    const confident = answersDirectly(u.candidates);
-    const offered = u.candidates.filter((c) => c.score >= CANDIDATE_SCORE);
+    const confident = answersDirectly(u.candidates, params);
+    const offered = u.candidates.filter((c) => c.score >= params.candidateScore);
     if (label.startsWith('meta.')) {
       count.metas++;
       if (u.meta === label) count.metaRight++;
@@ -66,7 +69,7 @@ async function main() {
   const amb = { asked: 0, answeredPlausible: 0, answeredOther: 0 };
   for (const { text, candidates } of vague) {
     const u = await understand({ conversationId: 'eval', text, group: null });
-    if (answersDirectly(u.candidates)) {
+    if (answersDirectly(u.candidates, params)) {
       if (candidates.includes(u.candidates[0].intent)) amb.answeredPlausible++;
       else amb.answeredOther++;
     } else amb.asked++;

@@ -63,7 +63,7 @@ describe('a Chinese conversation through the channel API', () => {
     const picked = await stack.post('web', { userId: 'li-si', text: '2' });
     expect(picked.body.state).toBe('answering.awaitingFeedback');
     expect(picked.body.replies[0].text).toContain(clarify.options[1].label);
-    saveFixture('clarifying-question', await stack.client.workflow.getHandle(`conv-${asked.body.conversationId}`).fetchHistory());
+    saveFixture('registry-clarifying-question', await stack.client.workflow.getHandle(`conv-${asked.body.conversationId}`).fetchHistory());
   });
 
   it('says goodbye and starts a fresh conversation for the next message', async () => {
@@ -215,6 +215,6 @@ describe('answers from the user’s own order (platform stand-in + dialogue stat
     expect(refund.body.intent.name).toBe('order.return_refund');
     expect(refund.body.replies[0].text).toContain('6921000000000777');
     expect(refund.body.replies[0].text).toContain('还没发货，可以直接申请仅退款');
-    saveFixture('order-questions', await stack.client.workflow.getHandle(`conv-${fee.body.conversationId}`).fetchHistory());
+    saveFixture('registry-order-questions', await stack.client.workflow.getHandle(`conv-${fee.body.conversationId}`).fetchHistory());
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Snowflake } from '../../common/snowflake';
 import { createApp } from '../../server/app';
 import { ConversationGateway } from '../../server/conversation-gateway';
+import { ConversationStore } from '../../db/conversation-store';
 import { ConversationService } from '../../server/conversation-service';
 import { RateLimiter } from '../../server/rate-limit';
 import { workflowBundle } from '../../worker/create';
@@ -68,9 +69,13 @@ describe('durability', () => {
     const settings = { inactivityMs: 600_000, turnsPerRun: 40 };
     const downApp = createApp({
       ds: stack.ds,
-      conversations: new ConversationService(stack.ds, new ConversationGateway(deadClient, stack.taskQueue, settings, 2_000), new Snowflake(9)),
+      conversations: new ConversationService(
+        new ConversationStore(stack.ds, new Snowflake(9)),
+        new ConversationGateway(deadClient, stack.taskQueue, settings, 2_000),
+      ),
       channelToken: TOKEN,
       rateLimiter: new RateLimiter(100, 1000),
+      feed: stack.feed,
     });
     const server = await new Promise<import('node:http').Server>((resolve) => {
       const s = downApp.listen(0, '127.0.0.1', () => resolve(s));

@@ -39,12 +39,16 @@ describe('conversation lifecycle', () => {
     const handle = stack.client.workflow.getHandle(`conv-${id}`);
     const view = await handle.query(viewQuery);
     expect(view.turns).toBe(5);
-    expect(view.transcript.filter((t) => t.from === 'user').map((t) => t.text)).toEqual(texts);
+    // Every turn of both runs is stored once, replies in the order the workflow numbered them.
+    const stored = (await stack.get(`/api/conversations/${id}`)).body.messages as Array<{ from: string; text: string }>;
+    expect(stored.filter((m) => m.from === 'user').map((m) => m.text)).toEqual(texts);
+    const botTexts = stored.filter((m) => m.from === 'bot').map((m) => m.text);
+    expect(botTexts).toEqual(replies.flatMap((r) => r.replies.map((x: { text: string }) => x.text)));
     const firstRun = await firstRunId(id);
     expect((await handle.describe()).runId).not.toBe(firstRun);
     const firstHistory = await stack.client.workflow.getHandle(`conv-${id}`, firstRun).fetchHistory();
     expect(firstHistory.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-    saveFixture('continued-as-new', firstHistory);
+    saveFixture('registry-continued-as-new', firstHistory);
   });
 
   it('closes an idle conversation with a note to the user, and the next message opens a new one', async () => {
@@ -63,7 +67,7 @@ describe('conversation lifecycle', () => {
     // A client listening on the event stream is told too.
     expect(await pushed).toMatchObject({ id: last.id, from: 'bot', text: last.text });
     await stack.client.workflow.getHandle(`conv-${id}`).result(); // the workflow itself has completed
-    saveFixture('inactivity-close', await stack.client.workflow.getHandle(`conv-${id}`).fetchHistory());
+    saveFixture('registry-inactivity-close', await stack.client.workflow.getHandle(`conv-${id}`).fetchHistory());
 
     const next = await stack.post('web', { userId: 'idle-user', text: '你好' });
     expect(next.status).toBe(200);

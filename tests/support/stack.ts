@@ -17,6 +17,9 @@ import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
 import { createApp } from '../../server/app';
 import { ConversationGateway } from '../../server/conversation-gateway';
 import { ConversationService } from '../../server/conversation-service';
+import { MessageFeed } from '../../server/message-feed';
+import { ConversationStore } from '../../db/conversation-store';
+import { publishCommittedChart } from '../../db/chart-registry';
 import { RateLimiter } from '../../server/rate-limit';
 import { createConversationWorker } from '../../worker/create';
 
@@ -48,6 +51,7 @@ export async function seededDatabase(name: string): Promise<{ ds: DataSource; ur
   const ds = await openDatabase(url);
   await seedKnowledge(ds);
   await publishArtifacts(ds);
+  await publishCommittedChart(ds);
   return { ds, url };
 }
 
@@ -69,6 +73,7 @@ export async function freshDatabase(name: string): Promise<string> {
 export interface Stack {
   env: TestWorkflowEnvironment;
   ds: DataSource;
+  feed: MessageFeed;
   client: Client;
   taskQueue: string;
   baseUrl: string;
@@ -81,14 +86,17 @@ export interface Stack {
 
 /** Real Temporal dev server (the installed CLI), real PostgreSQL, the real worker and HTTP API. */
 export async function startStack(name: string, opts: { settings?: Partial<ConversationSettings>; replyTimeoutMs?: number } = {}): Promise<Stack> {
-  const { ds } = await seededDatabase(name);
+  const { ds, url } = await seededDatabase(name);
+  const feed = new MessageFeed(url, 200);
+  await feed.start();
   const env = await startTemporal();
   const taskQueue = `cs-test-${name}`;
   const settings: ConversationSettings = { inactivityMs: 10 * 60_000, turnsPerRun: 40, ...opts.settings };
   const gateway = new ConversationGateway(env.client, taskQueue, settings, opts.replyTimeoutMs ?? 20_000);
   const app = createApp({
     ds,
-    conversations: new ConversationService(ds, gateway, new Snowflake(1)),
+    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(1)), gateway),
+    feed,
     channelToken: TOKEN,
     rateLimiter: new RateLimiter(1000, 1000),
     admin: { store: new PlatformStore(ds), token: ADMIN_TOKEN },
@@ -104,6 +112,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
   const stack: Stack = {
     env,
     ds,
+    feed,
     client: env.client,
     taskQueue,
     baseUrl,
@@ -141,6 +150,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
       await new Promise((r) => server.close(r));
       if (worker) await stack.stopWorker();
       await env.teardown();
+      await feed.stop();
       await ds.destroy();
     },
   };

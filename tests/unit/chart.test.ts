@@ -1,25 +1,25 @@
 import { describe, it, expect } from 'vitest';
 import { getMicrosteps } from 'xstate';
-import chartJson from '../../machines/conversation.chart.json';
-import {
-  CANDIDATE_SCORE,
-  CONFIDENT_SCORE,
-  conversationMachine,
-  stateName,
-  type ConversationSnapshot,
-} from '../../machines/conversation';
-import {
-  persistChart,
-  restoreChart,
-  runToRest,
-  startChart,
-  stepChart,
-  type ActorOutcome,
-  type Invocation,
-} from '../../machines/interpret';
+import chartJson from '../../machines/charts/conversation.chart.json';
+import { buildChart } from '../../machines/chart';
+import { stateName, type ConversationSnapshot } from '../../machines/conversation';
+import * as interpret from '../../machines/interpret';
+import type { ActorOutcome, Invocation } from '../../machines/interpret';
 import { MENU_GROUPS, replies } from '../../machines/replies';
 import type { AnswerView, ChartEvent, OrderView, ScoredCandidate, Understanding } from '../../machines/types';
 import type { Channel, Reply } from '../../common/types';
+
+// The committed chart, run with no server: the same definition `npm start` publishes to the registry.
+const chart = buildChart(1, chartJson);
+const conversationMachine = chart.machine;
+const { candidateScore: CANDIDATE_SCORE, confidentScore: CONFIDENT_SCORE } = chart.definition.params;
+const startChart = (input: { conversationId: string; userId: string; channel: Channel; tier?: string }) =>
+  interpret.startChart(chart, { tier: 'standard', ...input });
+const stepChart = (s: ConversationSnapshot, e: ChartEvent) => interpret.stepChart(chart, s, e);
+const runToRest = (s: ConversationSnapshot, e: ChartEvent, run: (inv: Invocation) => Promise<ActorOutcome>) =>
+  interpret.runToRest(chart, s, e, run);
+const persistChart = (s: ConversationSnapshot) => interpret.persistChart(chart, s);
+const restoreChart = (persisted: unknown) => interpret.restoreChart(chart, persisted);
 
 // ---------------------------------------------------------------------------------------------
 // Hand-built knowledge answers and understandings
@@ -476,9 +476,9 @@ describe('clarifying an ambiguous question', () => {
   it('asks on a 0.15 lead, while a conversation from before the 0.2 margin still answers it', async () => {
     const scores = { understand: ok(nlu([[TRAFFIC, 0.55], [LOGIN, 0.4]])) };
     expect(stateName(await say(begin(), new FakeActors(), '号有问题', scores))).toBe('clarifying');
-    // A snapshot saved before the margin was part of the context (what restoreChart gives old conversations).
+    // A snapshot saved before chart parameters were data: no params, and no margin (it started on 0.1).
     const legacy = begin();
-    const { confidentMargin: _dropped, ...oldContext } = legacy.context;
+    const { params: _dropped, ...oldContext } = legacy.context;
     const restored = restoreChart({ ...(persistChart(legacy) as object), context: oldContext });
     expect(stateName(await say(restored, new FakeActors(), '号有问题', scores))).toBe('answering.awaitingFeedback');
   });

@@ -3,7 +3,9 @@ import { Bm25Index } from '../../knowledge/bm25';
 import { KnowledgeIndex } from '../../knowledge/retrieval';
 import { readContent } from '../../knowledge/store';
 import { normalize, tokenize } from '../../knowledge/tokenize';
-import { CANDIDATE_SCORE } from '../../machines/conversation';
+import chart from '../../machines/charts/conversation.chart.json';
+
+const CANDIDATE_SCORE = chart.params.candidateScore;
 import { MENU_GROUPS } from '../../machines/replies';
 
 const { entries, lexicon } = readContent();

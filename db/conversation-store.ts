@@ -1,0 +1,122 @@
+import type { DataSource } from 'typeorm';
+import type { Snowflake } from '../common/snowflake';
+import type { Channel, TurnRecord, TurnResponse } from '../common/types';
+
+/**
+ * The one owner of conversation data: every write to `conversations`, `messages` and the turn events
+ * goes through this module, whoever calls it. The API stores what users send (before Temporal sees it,
+ * so an accepted message is never lost); the workflow, through its activities, records what the
+ * conversation says and becomes — replies keyed by the sequence number the workflow assigns.
+ * Reads for the API (GET …/messages, SSE) are in server/; they read the same rows.
+ */
+
+export interface AcceptedMessage {
+  status: 'stored' | 'retry';
+  messageId: string;
+  conversationId: string;
+  /** The stored answer, when this is a retry of a message already answered. */
+  response: TurnResponse | null;
+  /** Whether the conversation's workflow has recorded a turn (else it may not exist yet). */
+  started: boolean;
+  /** The chart version pinned when the conversation was created; null if none was published. */
+  chartVersion: number | null;
+}
+
+export class ConversationNotFound extends Error {}
+
+export class ConversationStore {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly ids: Snowflake,
+  ) {}
+
+  /**
+   * Store a user message idempotently (by `clientMessageId`) in the given conversation, or the user's open
+   * one, or a new one pinned to the latest published chart. One database round trip.
+   */
+  async acceptUserMessage(m: {
+    userId: string;
+    channel: Channel;
+    clientMessageId: string | null;
+    conversationId: string | null;
+    text: string;
+  }): Promise<AcceptedMessage> {
+    const [row] = await this.ds.query(`SELECT * FROM cs_accept_message($1, $2, $3, $4, $5, $6, $7)`, [
+      m.userId,
+      m.channel,
+      m.clientMessageId,
+      m.conversationId,
+      m.text,
+      this.ids.next(),
+      this.ids.next(),
+    ]);
+    if (row.status === 'not_found') throw new ConversationNotFound(`no conversation ${m.conversationId} for this user`);
+    return {
+      status: row.status,
+      messageId: String(row.message_id),
+      conversationId: String(row.conversation_id),
+      response: row.response,
+      started: row.started,
+      chartVersion: row.chart_version,
+    };
+  }
+
+  /**
+   * The conversation ended between lookup and delivery (its workflow refused the message): close it here
+   * too and move the message into the user's open conversation, a new one if needed.
+   */
+  async moveToOpenConversation(messageId: string, userId: string, channel: Channel, closedConversationId: string): Promise<AcceptedMessage> {
+    return this.ds.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE conversations SET status = 'closed', closed_at = COALESCE(closed_at, now()), updated_at = now() WHERE id = $1`,
+        [closedConversationId],
+      );
+      await tx.query(
+        `INSERT INTO conversations (id, user_id, status, state, channels, chart_version)
+         SELECT $1, $2, 'open', 'new', jsonb_build_array($3::text),
+                (SELECT version FROM chart_versions WHERE published_at IS NOT NULL ORDER BY published_at DESC, version DESC LIMIT 1)
+         ON CONFLICT (user_id) WHERE status = 'open' DO NOTHING`,
+        [this.ids.next(), userId, channel],
+      );
+      const [open] = await tx.query(
+        `SELECT id::text, workflow_started, chart_version FROM conversations WHERE user_id = $1 AND status = 'open'`,
+        [userId],
+      );
+      await tx.query(`UPDATE messages SET conversation_id = $2 WHERE id = $1`, [messageId, open.id]);
+      return { status: 'stored', messageId, conversationId: open.id, response: null, started: open.workflow_started, chartVersion: open.chart_version };
+    });
+  }
+
+  /**
+   * Record one turn of the workflow (a user message's turn, or a timer-driven one without a message).
+   * Idempotent: replies are keyed by (conversation, seq), the event by (conversation, turn), and the user
+   * message keeps its first response, which is what this returns.
+   */
+  async recordTurn(t: TurnRecord): Promise<TurnResponse> {
+    const replies = t.replies.map((r) => ({ id: this.ids.next(), ...r }));
+    const [row] = await this.ds.query(`SELECT cs_record_turn($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS response`, [
+      t.conversationId,
+      t.userMessageId,
+      t.turn,
+      JSON.stringify(replies),
+      JSON.stringify(t.response),
+      this.ids.next(),
+      JSON.stringify(t.event),
+      t.state,
+      t.response.intent?.name ?? null,
+      t.response.handoff?.status ?? null,
+      t.tier,
+      t.closed,
+    ]);
+    return row.response;
+  }
+
+  /** Mark the conversation closed (once; later calls change nothing). */
+  async close(conversationId: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE conversations SET status = 'closed', state = 'closed', closed_at = now(), updated_at = now()
+       WHERE id = $1 AND closed_at IS NULL`,
+      [conversationId],
+    );
+  }
+}
