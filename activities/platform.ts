@@ -3,7 +3,7 @@ import type { PlatformAdapter } from './platform-adapter';
 
 const DAY_MS = 86_400_000;
 /** The tier of a user the platform does not know (e.g. a guest). */
-export const UNKNOWN_TIER = 'standard';
+const UNKNOWN_TIER = 'standard';
 
 /** Look up the user's order; another user's order is reported as not found. */
 export function makeLookupOrder(platform: PlatformAdapter, now: () => number = Date.now) {

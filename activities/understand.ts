@@ -12,7 +12,7 @@ const META_PROBABLE = 0.5;
 const META_CERTAIN = 0.8;
 const MODEL_CANDIDATES = 5;
 
-export function toAnswerView(e: KnowledgeEntry): AnswerView {
+function toAnswerView(e: KnowledgeEntry): AnswerView {
   return { intent: e.intent, title: e.title, solution: e.solution, alternative: e.alternative, policy: e.policy, conversion: e.conversion };
 }
 

@@ -28,7 +28,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export const chartChecksum = (definition: unknown) => createHash('sha256').update(canonical(definition)).digest('hex');
+const chartChecksum = (definition: unknown) => createHash('sha256').update(canonical(definition)).digest('hex');
 
 export class ChartRejectedError extends Error {
   constructor(readonly errors: string[]) {

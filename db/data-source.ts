@@ -15,7 +15,7 @@ export const migrations = [
   ConversationOwner1767225600005,
 ];
 
-export function createDataSource(url = config.databaseUrl): DataSource {
+function createDataSource(url = config.databaseUrl): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

@@ -51,7 +51,7 @@ function invocationsOf(snapshot: ConversationSnapshot, actions: ReadonlyArray<{ 
 }
 
 /** The chart's event for an actor's outcome. */
-export function outcomeEvent(inv: Invocation, outcome: ActorOutcome): ChartEvent {
+function outcomeEvent(inv: Invocation, outcome: ActorOutcome): ChartEvent {
   return (
     outcome.ok
       ? { type: `xstate.done.actor.${inv.id}`, output: outcome.output }

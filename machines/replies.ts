@@ -16,7 +16,7 @@ export const MENU_GROUPS: ReadonlyArray<{ key: string; group: string; label: str
 export const HUMAN_KEY = '0';
 
 /** Replies that take no arguments: a chart says them with the parameterised `say` action. */
-export const SIMPLE_REPLIES = [
+const SIMPLE_REPLIES = [
   'greeting',
   'askHowToHelp',
   'youAreWelcome',

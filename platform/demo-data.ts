@@ -3,12 +3,12 @@ import type { NewOrder, NewUser, PlatformStore } from './store';
 const days = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
 
 /** A small demo shop: two users and orders in every state the bot talks about. */
-export const DEMO_USERS: NewUser[] = [
+const DEMO_USERS: NewUser[] = [
   { id: 'demo-user', nickname: '小林', tier: 'standard' },
   { id: 'vip-user', nickname: '阿青', tier: 'vip' },
 ];
 
-export function demoOrders(): NewOrder[] {
+function demoOrders(): NewOrder[] {
   return [
     { id: '6921000000000001', userId: 'demo-user', product: '山茶花保湿面霜', amount: 45, shippingFee: 8, status: 'paid', remoteRegion: false, createdAt: days(1) },
     { id: '6921000000000002', userId: 'demo-user', product: '手冲咖啡壶套装', amount: 129, shippingFee: 0, status: 'shipped', remoteRegion: false, carrier: '顺达快递', trackingNo: 'SD8803412256', createdAt: days(3), shippedAt: days(2) },

@@ -15,7 +15,7 @@ export class ApiError extends Error {
 const PG_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
 
 /** Infrastructure failures become 503 + Retry-After; anything else unexpected is a logged 500. */
-export function toApiError(err: unknown): ApiError {
+function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as { code?: string; status?: number; type?: string; name?: string; message?: string; driverError?: { code?: string } };
   if (e?.type === 'entity.parse.failed') return new ApiError(400, 'invalid_json', 'request body is not valid JSON');

@@ -6,7 +6,7 @@ import { KnowledgeHolder } from '../activities/knowledge-holder';
 import { ModelHolder } from '../activities/model-holder';
 import { Snowflake } from '../common/snowflake';
 
-export const WORKFLOWS_PATH = path.join(__dirname, '../workflows/index.ts');
+const WORKFLOWS_PATH = path.join(__dirname, '../workflows/index.ts');
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundle the workflow code once per process; every worker and replayer shares it. */

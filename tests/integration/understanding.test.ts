@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../../models/onnx-export';
+import { sha256 } from '../../models/model-format';
 import { ARTIFACTS_DIR, publishArtifacts } from '../../models/registry';
 import { CONTENT_DIR, seedKnowledge } from '../../knowledge/store';
 import { cpSync } from 'node:fs';
