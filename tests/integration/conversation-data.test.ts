@@ -123,6 +123,22 @@ describe('one owner for conversation data', () => {
     expect(retry.body).toEqual(res.body);
   });
 
+  it('moves a message that reached a conversation which ended meanwhile into a new one, losing nothing', async () => {
+    const hello = await stack.post('app', { userId: 'late-sender', text: '你好' });
+    const ended = hello.body.conversationId;
+    const bye = await stack.post('app', { userId: 'late-sender', text: '再见' });
+    expect(bye.body.state).toBe('closed');
+    await stack.client.workflow.getHandle(`conv-${ended}`).result();
+    // The race: the API still sees the conversation open when the next message arrives.
+    await stack.ds.query(`UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = $1`, [ended]);
+    const late = await stack.post('app', { userId: 'late-sender', text: '在吗 我还有个问题', messageId: 'late-1' });
+    expect(late.status).toBe(200);
+    expect(late.body.conversationId).not.toBe(ended);
+    const [moved] = await stack.ds.query(`SELECT conversation_id::text AS conv, response IS NOT NULL AS answered FROM messages WHERE client_message_id = 'late-1'`);
+    expect(moved).toEqual({ conv: late.body.conversationId, answered: true });
+    expect((await stack.get(`/api/conversations/${ended}`)).body.status).toBe('closed');
+  });
+
   it('pushes messages written later to an open event stream without polling', async () => {
     const res = await stack.post('app', { userId: 'stream-reader', text: '你好' });
     const id = res.body.conversationId;
