@@ -1,6 +1,6 @@
 import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
 import type { Reply } from '../common/types';
-import { HUMAN_KEY, MENU_GROUPS, replies, type SimpleReply } from './replies';
+import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, REPEAT_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
 import type {
   AnswerView,
@@ -8,6 +8,7 @@ import type {
   ChartEvent,
   ChartInput,
   ChartParams,
+  EmotionView,
   Expecting,
   LookupOrderInput,
   OrderLookup,
@@ -34,6 +35,12 @@ function keyOf(text: string, dtmf: string | undefined): string | null {
   return m ? m[1] : null;
 }
 const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
+/** A phone keypad key pressed on its own (the IVR's navigation keys work in every state). */
+const keyed = (event: ChartEvent, key: string) => event.type === 'user.message' && !event.text.trim() && event.dtmf === key;
+/** A repeated prompt is remembered without its "let me repeat" note, so * twice repeats the same thing. */
+const withoutRepeatNote = (outbox: Reply[]) => (outbox[0]?.text === replies.repeating().text ? outbox.slice(1) : outbox);
+/** Nothing to read the user's feelings from in a bare key or digit: neutral. */
+const NEUTRAL: EmotionView = { label: 'neutral', score: 1 };
 
 /** Whether ranked candidates are clear enough to answer the first directly (else ask which one is meant). */
 export function answersDirectly(
@@ -97,6 +104,9 @@ export const conversationSetup = setup({
     }),
   },
   guards: {
+    keyedHuman: ({ event }) => keyed(event, HUMAN_KEY),
+    keyedRepeat: ({ event }) => keyed(event, REPEAT_KEY),
+    keyedMainMenu: ({ event }) => keyed(event, MAIN_MENU_KEY),
     // A number typed or keyed while options are on screen needs no understanding: route it directly,
     // which also keeps the menu usable when the understanding activity is down.
     isPick: ({ context, event }) =>
@@ -141,10 +151,15 @@ export const conversationSetup = setup({
         dtmf: message?.dtmf ?? '',
         channel: message?.channel ?? context.channel,
         nlu: null,
-        emotion: null, // read afresh from each message
+        // Read afresh from each message by understanding; a bare key has nothing to read.
+        emotion: message && keyOf(message.text, message.dtmf) !== null ? NEUTRAL : null,
+        lastPrompt: context.outbox.length > 0 ? withoutRepeatNote(context.outbox) : context.lastPrompt,
         outbox: [],
       };
     }),
+    repeatLastPrompt: assign(({ context }: Ctx) => ({
+      outbox: say(context, replies.repeating(), ...(context.lastPrompt ?? [])),
+    })),
     /** Say one of the fixed replies (machines/replies.ts), optionally noting what the bot now expects. */
     say: assign(({ context }: Ctx, params: { reply: SimpleReply; expecting?: Expecting }) => ({
       outbox: say(context, replies[params.reply]()),
@@ -288,6 +303,7 @@ export function initialContext(input: ChartInput): ChartContext {
     rejections: 0,
     failures: 0,
     handoff: null,
+    lastPrompt: [],
     outbox: [],
   };
 }

@@ -14,6 +14,9 @@ export const MENU_GROUPS: ReadonlyArray<{ key: string; group: string; label: str
   { key: '7', group: 'content', label: '举报与评论' },
 ];
 export const HUMAN_KEY = '0';
+/** Phone keypad: repeat the last prompt, back to the main menu. */
+export const REPEAT_KEY = '*';
+export const MAIN_MENU_KEY = '#';
 
 /** Replies that take no arguments: a chart says them with the parameterised `say` action. */
 const SIMPLE_REPLIES = [
@@ -128,6 +131,7 @@ export const replies = {
     return text ? { kind: 'answer', text } : null;
   },
 
+  repeating: (): Reply => ({ kind: 'system', text: '好的，再为您重复一遍：' }),
   goodbye: (): Reply => ({ kind: 'system', text: '感谢您的咨询，祝您生活愉快，再见～' }),
   closedForInactivity: (): Reply => ({
     kind: 'system',

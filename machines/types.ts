@@ -111,6 +111,8 @@ export interface ChartContext {
   handoff: { status: HandoffStatus; ticketId: string } | null;
   /** Replies produced in the current turn. */
   outbox: Reply[];
+  /** The replies of the last turn that said something, for the phone's repeat key (absent in snapshots from before it). */
+  lastPrompt?: Reply[];
 }
 
 export interface ChartInput {

@@ -78,6 +78,24 @@ describe('a Chinese conversation through the channel API', () => {
   });
 });
 
+describe('phone keypad', () => {
+  it('reaches a person with 0 while the bot waits for an order number, and reports a neutral emotion for the key', async () => {
+    const asked = await stack.post('phone', { userId: 'caller-1', text: '喂 你好 我想问下运费多少' });
+    expect(asked.body.state).toBe('collectingOrder');
+    const human = await stack.post('phone', { userId: 'caller-1', dtmf: '0' });
+    expect(human.status).toBe(200);
+    expect(human.body.state).toBe('handoff.queued');
+    expect(human.body.handoff).toEqual({ status: 'queued' });
+    expect(human.body.emotion).toEqual({ label: 'neutral', score: 1 });
+    const repeated = await stack.post('phone', { userId: 'caller-2', text: '实名认证怎么弄' });
+    const again = await stack.post('phone', { userId: 'caller-2', dtmf: '*' });
+    expect(again.body.state).toBe(repeated.body.state);
+    expect(again.body.replies.slice(1).map((r: { text: string }) => r.text)).toEqual(repeated.body.replies.map((r: { text: string }) => r.text));
+    const menu = await stack.post('phone', { userId: 'caller-2', dtmf: '#' });
+    expect(menu.body.state).toBe('menu');
+  });
+});
+
 describe('idempotency', () => {
   it('returns the same reply for a retried messageId and processes it once', async () => {
     const body = { userId: 'retry-user', text: '订单一直没发货怎么回事', messageId: 'client-msg-1' };

@@ -188,6 +188,9 @@ describe('dialogue chart structure', () => {
       { label: 'digit 2', event: message('2'), understand: ok(nlu([])) },
       { label: 'digit 0', event: message('0'), understand: ok(nlu([])) },
       { label: 'keypad 2', event: message('', 'phone', '2'), understand: ok(nlu([])) },
+      { label: 'keypad 0', event: message('', 'phone', '0'), understand: ok(nlu([])) },
+      { label: 'keypad *', event: message('', 'phone', '*'), understand: ok(nlu([])) },
+      { label: 'keypad #', event: message('', 'phone', '#'), understand: ok(nlu([])) },
       { label: 'timeout', event: { type: 'session.timeout' }, understand: ok(nlu([])) },
       { label: 'shipping fee question', event: message('运费多少'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
@@ -196,7 +199,7 @@ describe('dialogue chart structure', () => {
     const found = ok({ found: true, freeShippingThreshold: 59, order: ORDER });
     const stimuli: Stimulus[] = [];
     // Only these can lead to a handoff request; they are tried with agents available and not.
-    const mayHandOff = new Set(['deny', 'human', 'digit 0']);
+    const mayHandOff = new Set(['deny', 'human', 'digit 0', 'keypad 0']);
     for (const u of userSays) {
       stimuli.push({ ...u, handoff: ok({ ticketId: 'T-9', status: 'queued' }), lookup: found });
       if (mayHandOff.has(u.label)) {
@@ -445,6 +448,44 @@ describe('numbered menu', () => {
     expect(stateName(s)).toBe('handoff.queued');
     expect(s.context.outbox).toEqual([replies.handoffQueued()]);
     expect(actors.callsTo('requestHandoff')[0].input).toMatchObject({ reason: 'bot_failure' });
+  });
+});
+
+describe('phone keypad', () => {
+  const key = (s: ConversationSnapshot, actors: FakeActors, dtmf: string, script: Script = {}) => say(s, actors, '', script, 'phone', dtmf);
+
+  it('reaches a person with 0 from any state, also while an order number is awaited', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin('phone'), actors, '运费多少', { understand: ok(nlu([[SHIPPING_FEE, 0.8]])) }, 'phone');
+    expect(stateName(s)).toBe('collectingOrder');
+    s = await key(s, actors, '0', { handoff: ok({ ticketId: 'T-3', status: 'queued' }) });
+    expect(stateName(s)).toBe('handoff.queued');
+    expect(actors.callsTo('understand')).toHaveLength(1); // the key itself needed no understanding
+    expect(actors.callsTo('requestHandoff')[0].input).toMatchObject({ reason: 'user_request' });
+    expect(s.context.emotion).toEqual({ label: 'neutral', score: 1 });
+  });
+
+  it('repeats the last prompt with *, staying where it was', async () => {
+    const actors = new FakeActors();
+    const answeredState = await answered(actors);
+    const before = answeredState.context.outbox;
+    const s = await key(answeredState, actors, '*');
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.outbox).toEqual([replies.repeating(), ...before]);
+    expect(s.context.expecting).toBe('feedback');
+    // Pressed twice, it repeats the same prompt again, not the repetition.
+    const again = await key(s, actors, '*');
+    expect(again.context.outbox).toEqual([replies.repeating(), ...before]);
+  });
+
+  it('returns to the main menu with #, where digits pick a topic group', async () => {
+    const actors = new FakeActors();
+    let s = await key(await answered(actors), actors, '#');
+    expect(stateName(s)).toBe('menu');
+    expect(s.context.outbox).toEqual([replies.menu()]);
+    s = await key(s, actors, '2');
+    expect(s.context.group).toBe('account');
+    expect(actors.callsTo('understand')).toHaveLength(1);
   });
 });
 
