@@ -1,23 +1,38 @@
 /**
- * Turn-latency benchmark: N concurrent conversations through the real HTTP API → Temporal → worker → PostgreSQL,
- * then the same chart + understanding pipeline called in-process as the floor.
+ * Turn benchmark: simulated users through the real HTTP API → PostgreSQL → Temporal Update → worker (chart +
+ * ONNX models + retrieval) → PostgreSQL → reply; then, in the same run, the lost/duplicate checks on the
+ * stored data, the same load shape against a trivial Temporal workflow (the cost of durability alone), and
+ * the same script in-process with no Temporal/HTTP/DB (the floor).
  *
  *   npm run bench:turns -- [--conversations 50] [--turns 20] [--think-ms 0]
+ *   npm run bench:turns -- --first-turns 200 [--conversations 50] [--think-ms 0]
  *
- * --think-ms is the pause of each simulated user between a reply and their next message; 0 measures
- * saturation (closed loop), a few seconds measures latency at a realistic offered load.
+ * --conversations  concurrent simulated users (in the first-turn run: concurrent clients)
+ * --turns          messages each user sends in their conversation
+ * --think-ms       pause of each user between a reply and their next message; 0 measures saturation
+ *                  (closed loop), a few seconds latency at a realistic offered load
+ * --first-turns N  instead of conversations: N messages, each from a new user, so each opens a conversation
  *
- * Starts its own Temporal dev server (in-memory) and its own worker and API processes on a scratch database.
+ * Latency is reported for turns that ran understanding (see ranUnderstanding) apart from the rest
+ * (numbered picks, turns while waiting for a human), which skip the models and would flatter the figure.
+ * Exits non-zero when any lost or duplicate count is above zero.
+ *
+ * Starts its own Temporal dev server (in-memory), worker and API processes, on a scratch database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { KnowledgeHolder } from '../../activities/knowledge-holder';
-import { ModelHolder } from '../../activities/model-holder';
-import { makeUnderstand } from '../../activities/understand';
-import { runToRest, startChart } from '../../machines/interpret';
-import type { UnderstandInput } from '../../machines/types';
+import type { DataSource } from 'typeorm';
+import type { TurnResponse } from '../../common/types';
+import { PlatformStore, newOrderSchema, newUserSchema } from '../../platform/store';
 import { seededDatabase, startTemporal } from '../support/stack';
+import { runFloor, type FloorTurn } from './floor';
+import { checkStoredData, type IntegrityCounts } from './integrity';
+import { driveLanes, sendToChannel, sleep, type ChannelResult, type Timed } from './load';
+import { conversationLanes, firstTurnLanes, usersOf } from './plan';
+import { benchOrderOf } from './script';
+import { formatPercentiles, ms, percentiles, tally } from './stats';
+import { startTrivialWorker, trivialSender } from './trivial';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,31 +40,62 @@ const arg = (name: string, fallback: number) => {
 };
 const CONVERSATIONS = arg('conversations', 50);
 const TURNS = arg('turns', 20);
-const PORT = arg('port', 18080);
 const THINK_MS = arg('think-ms', 0);
+const FIRST_TURNS = arg('first-turns', 0);
+const PORT = arg('port', 18080);
 const TOKEN = 'bench-token';
 const ROOT = path.join(__dirname, '../..');
+const BASE_URL = `http://127.0.0.1:${PORT}`;
 
-// A realistic script: questions, feedback, follow-ups; cycled per conversation with an offset.
-const SCRIPT = [
-  '你好', '我的视频播放量一直很低是不是被限流了', '没用', '解决了', '订单怎么还没发货', '谢谢',
-  '怎么开通直播', '有用', '充值的星币没到账', '还是不行', '退款', '1', '换绑手机号怎么弄', '好的',
-  '视频审核好慢啊', '没用', '没用', '你好', '发票怎么开', '再见了没别的问题',
-];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-
-async function main() {
+async function main(): Promise<number> {
+  const loadBefore = loadavg()[0];
+  const lanes = FIRST_TURNS ? firstTurnLanes(FIRST_TURNS, CONVERSATIONS) : conversationLanes(CONVERSATIONS, TURNS);
   const { ds, url: dbUrl } = await seededDatabase('bench');
+  await seedBenchUsers(ds, usersOf(lanes));
   const env = await startTemporal();
   const address = env.connection.options.address as string;
-  const childEnv = {
+  const system = startSystem(dbUrl, address);
+  let trivialWorker: ChildProcess | undefined;
+  try {
+    await waitForHealthy(`${BASE_URL}/healthz`);
+    await warmUp((msg) => sendToChannel(BASE_URL, TOKEN, msg));
+
+    const bot = await driveLanes(lanes, THINK_MS, (msg) => sendToChannel(BASE_URL, TOKEN, msg));
+    // Checked while the worker still runs: the workflows answer the view query.
+    const integrity = await checkStoredData(ds, env.client, bot.timed);
+
+    trivialWorker = await startTrivialWorker(address);
+    const sendTrivial = trivialSender(env.client);
+    await warmUp(sendTrivial);
+    const trivial = await driveLanes(lanes, THINK_MS, sendTrivial);
+
+    const floor = await runFloor(ds, lanes, path.join(ROOT, 'tests/.tmp'));
+
+    console.log(report(bot, integrity, trivial, floor, loadBefore));
+    return failures(integrity) > 0 ? 1 : 0;
+  } finally {
+    await Promise.all([...system, ...(trivialWorker ? [trivialWorker] : [])].map(stopProcess));
+    await env.teardown();
+    await ds.destroy();
+  }
+}
+
+/** Each simulated user exists in the platform stand-in and owns one order the script asks about. */
+async function seedBenchUsers(ds: DataSource, users: string[]): Promise<void> {
+  const platform = new PlatformStore(ds);
+  for (const id of users) {
+    // Through the admin API's schemas, so every field the stand-in has gets its default.
+    await platform.upsertUser(newUserSchema.parse({ id, nickname: id }));
+    await platform.upsertOrder(newOrderSchema.parse({ ...benchOrderOf(id), shippedAt: new Date(Date.now() - 86_400_000).toISOString() }));
+  }
+}
+
+/** The worker and API as separate processes, as deployed. */
+function startSystem(dbUrl: string, temporalAddress: string): ChildProcess[] {
+  const env = {
     ...process.env,
     DATABASE_URL: dbUrl,
-    TEMPORAL_ADDRESS: address,
+    TEMPORAL_ADDRESS: temporalAddress,
     CS_TASK_QUEUE: 'cs-bench',
     CS_CHANNEL_TOKEN: TOKEN,
     PORT: String(PORT),
@@ -58,99 +104,129 @@ async function main() {
   };
   // BENCH_API_NODE_ARGS / BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile a process.
   const nodeArgs = (who: string) => (process.env[`BENCH_${who}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
-  const children: ChildProcess[] = [
-    spawn(process.execPath, [...nodeArgs('WORKER'), '--import', 'tsx', 'worker/main.ts'], { cwd: ROOT, env: { ...childEnv, CS_NODE_ID: '11' }, stdio: 'inherit' }),
-    spawn(process.execPath, [...nodeArgs('API'), '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...childEnv, CS_NODE_ID: '12' }, stdio: 'inherit' }),
+  const start = (who: string, script: string, nodeId: string) =>
+    spawn(process.execPath, [...nodeArgs(who), '--import', 'tsx', script], { cwd: ROOT, env: { ...env, CS_NODE_ID: nodeId }, stdio: 'inherit' });
+  return [start('WORKER', 'worker/main.ts', '11'), start('API', 'server/main.ts', '12')];
+}
+
+/**
+ * Not measured: bundles, caches, JIT, the models' first calls. Two messages per warm-up user, so both a
+ * conversation's start (update-with-start) and a running conversation (plain Update) are warm.
+ */
+async function warmUp(send: (msg: { userId: string; messageId: string; text: string }) => Promise<unknown>): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 5 }, async (_, i) => {
+      await send({ userId: `warm-${i}`, messageId: `warm-${i}-0`, text: '你好' });
+      await send({ userId: `warm-${i}`, messageId: `warm-${i}-1`, text: '视频上传失败怎么办' });
+    }),
+  );
+}
+
+// ---- report ----------------------------------------------------------------------------------------------
+
+type Run<T> = { timed: Timed<T>[]; seconds: number };
+
+function report(bot: Run<ChannelResult>, integrity: IntegrityCounts, trivial: Run<void>, floor: FloorTurn[], loadBefore: number): string {
+  const answered = bot.timed.flatMap((s) => (s.result.body ? [{ ms: s.ms, body: s.result.body }] : []));
+  const understoodShare = answered.filter((a) => ranUnderstanding(a.body)).length / bot.timed.length;
+  const floorShare = floor.filter((t) => t.understood).length / floor.length;
+  return [
+    '',
+    title(bot.timed.length),
+    `machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    `load average (1 min) before the run ${loadBefore.toFixed(2)}, at the end ${loadavg()[0].toFixed(2)} (other work on the machine skews every figure)`,
+    ...fullPathSection(bot, answered),
+    ...integritySection(integrity),
+    ...trivialSection(bot, trivial),
+    ...floorSection(floor),
+    degradedWarning(understoodShare, floorShare),
+    failures(integrity) ? `FAILED: ${failures(integrity)} lost or duplicated` : 'no lost or duplicated messages',
+    '',
+  ]
+    .filter((line): line is string => line !== null)
+    .join('\n');
+}
+
+function title(sent: number): string {
+  const think = `think time ${THINK_MS ? `~${THINK_MS} ms` : 'none (saturation)'}`;
+  return FIRST_TURNS
+    ? `First-turn benchmark — ${sent} messages, each from a new user (each opens a conversation), ${CONVERSATIONS} concurrent clients, ${think}`
+    : `Turn benchmark — ${CONVERSATIONS} concurrent conversations × ${TURNS} turns (${sent} messages), ${think}`;
+}
+
+function fullPathSection(bot: Run<ChannelResult>, answered: Array<{ ms: number; body: TurnResponse }>): string[] {
+  const understood = answered.filter((a) => ranUnderstanding(a.body));
+  const other = answered.filter((a) => !ranUnderstanding(a.body));
+  const latencies = (xs: Array<{ ms: number }>) => formatPercentiles(percentiles(xs.map((x) => x.ms)));
+  return [
+    `full path (HTTP → PostgreSQL → Temporal update → worker → PostgreSQL → reply): ${bot.timed.length} messages in ${bot.seconds.toFixed(1)} s = ${(bot.timed.length / bot.seconds).toFixed(1)} messages/s`,
+    `  understood turns (both models + retrieval ran), ${understood.length}:   ${latencies(understood)}`,
+    `  other turns (numbered picks, waiting for a human), ${other.length}:   ${latencies(other)}`,
+    `  all turns, ${bot.timed.length}:   ${latencies(bot.timed)}`,
+    `  state after the turn: ${tally(bot.timed.map((s) => s.result.body?.state ?? `HTTP ${s.result.status}`))}`,
+    `  retried after 503: ${bot.timed.filter((s) => s.result.attempts > 1).length}`,
   ];
-  try {
-    await waitForHealthy(`http://127.0.0.1:${PORT}/healthz`);
-    // Warm-up: bundles, caches and JIT, not measured.
-    await Promise.all(Array.from({ length: 5 }, (_, i) => send(`warm-${i}`, '你好', `warm-${i}`)));
-
-    const latencies: number[] = [];
-    let failed = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONVERSATIONS }, async (_, c) => {
-        // With think time, users arrive spread over one think period instead of all at once.
-        if (THINK_MS) await new Promise((r) => setTimeout(r, (c * THINK_MS) / CONVERSATIONS));
-        for (let t = 0; t < TURNS; t++) {
-          const text = SCRIPT[(c + t) % SCRIPT.length];
-          const t0 = performance.now();
-          const ok = await send(`bench-${c}`, text, `b-${c}-${t}`);
-          latencies.push(performance.now() - t0);
-          if (!ok) failed++;
-          if (THINK_MS) await new Promise((r) => setTimeout(r, THINK_MS * (0.5 + ((c * 7 + t * 13) % 10) / 10)));
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-
-    // Lost: answered-or-not messages that are not stored with their response. Duplicated: stored twice or answered twice.
-    const [{ stored, answered, dup }] = await ds.query(`
-      SELECT count(*)::int AS stored, count(response)::int AS answered,
-             (SELECT count(*)::int FROM (SELECT client_message_id FROM messages WHERE client_message_id LIKE 'b-%'
-               GROUP BY user_id, client_message_id HAVING count(*) > 1) d) AS dup
-      FROM messages WHERE sender = 'user' AND client_message_id LIKE 'b-%'`);
-    const sent = CONVERSATIONS * TURNS;
-    const floor = await inProcessFloor(ds);
-
-    console.log(`
-Turn benchmark — ${CONVERSATIONS} concurrent conversations × ${TURNS} turns (${sent} messages), think time ${THINK_MS ? `~${THINK_MS} ms` : 'none (saturation)'}
-machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}
-full path (HTTP → PostgreSQL → Temporal update → worker → PostgreSQL → reply):
-  p50 ${fmt(percentile(latencies, 50))}   p95 ${fmt(percentile(latencies, 95))}   p99 ${fmt(percentile(latencies, 99))}   max ${fmt(latencies[latencies.length - 1])}
-  throughput ${(sent / seconds).toFixed(1)} messages/s over ${seconds.toFixed(1)} s
-  non-200 responses ${failed}   lost ${sent - answered}   stored ${stored}   duplicated ${dup}
-in-process floor (chart + understanding with both ONNX models, no Temporal/HTTP/DB), ${floor.n} turns:
-  p50 ${fmt(floor.p50)}   p99 ${fmt(floor.p99)}   ${floor.perSecond.toFixed(0)} turns/s on one core
-`);
-  } finally {
-    for (const c of children) c.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 1000));
-    await env.teardown();
-    await ds.destroy();
-  }
-
-  async function send(userId: string, text: string, messageId: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await fetch(`http://127.0.0.1:${PORT}/api/channels/app/messages`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ userId, text, messageId }),
-      });
-      await res.arrayBuffer();
-      if (res.ok) return true;
-      if (res.status !== 503) return false; // only retry what the API says is retryable
-    }
-    return false;
-  }
 }
 
-async function inProcessFloor(ds: import('typeorm').DataSource) {
-  const knowledge = new KnowledgeHolder(ds);
-  await knowledge.load();
-  const models = new ModelHolder(ds, path.join(ROOT, '.data/models'));
-  await models.refreshIfChanged();
-  const understand = makeUnderstand(knowledge, models);
-  const samples: number[] = [];
-  for (let c = 0; c < 100; c++) {
-    let snapshot = startChart({ conversationId: String(c), userId: `floor-${c}`, channel: 'app' });
-    for (let t = 0; t < TURNS && snapshot.status !== 'done'; t++) {
-      const t0 = performance.now();
-      snapshot = await runToRest(snapshot, { type: 'user.message', text: SCRIPT[(c + t) % SCRIPT.length], channel: 'app' }, async (inv) =>
-        inv.src === 'understand'
-          ? { ok: true, output: await understand(inv.input as UnderstandInput) }
-          : { ok: true, output: { ticketId: '1', status: 'queued' } },
-      );
-      samples.push(performance.now() - t0);
-    }
-  }
-  samples.sort((a, b) => a - b);
-  const total = samples.reduce((a, b) => a + b, 0);
-  return { n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), perSecond: samples.length / (total / 1000) };
+function integritySection({ lost, duplicated }: IntegrityCounts): string[] {
+  return [
+    'lost (from the stored data and the workflows\' view query; each must be 0):',
+    `  no 200 ${lost.notAnswered}   not stored ${lost.notStored}   no stored response ${lost.noStoredResponse}   replies not stored ${lost.repliesNotStored}` +
+      `   another message's answer ${lost.otherMessagesAnswer}   conversations with messages their workflow never processed ${lost.conversationsWithUnprocessedMessages}`,
+    'duplicated (from the stored data and the workflows\' view query; each must be 0):',
+    `  answered twice (two turn events) ${duplicated.answeredTwiceByEvents}   answered twice (replies from two turns) ${duplicated.answeredTwiceByReplies}` +
+      `   reply stored twice ${duplicated.replyStoredTwice}   workflow turns beyond stored messages ${duplicated.workflowTurnsBeyondStoredMessages}`,
+  ];
 }
+
+function trivialSection(bot: Run<ChannelResult>, trivial: Run<void>): string[] {
+  const botRate = bot.timed.length / bot.seconds;
+  const trivialRate = trivial.timed.length / trivial.seconds;
+  const caveat = THINK_MS ? '; with think time both rates are the offered load, so the ratio says little' : '';
+  return [
+    `trivial Temporal Updates (handler returns at once; own worker process, task queue and bundle; same dev server, lanes and think time; called directly, no HTTP/DB): ` +
+      `${trivial.timed.length} in ${trivial.seconds.toFixed(1)} s = ${trivialRate.toFixed(1)} updates/s`,
+    `  ${formatPercentiles(percentiles(trivial.timed.map((s) => s.ms)))}`,
+    `  bot turns/s ÷ trivial updates/s = ${botRate.toFixed(1)} ÷ ${trivialRate.toFixed(1)} = ${(botRate / trivialRate).toFixed(2)} (DESIGN §7 target ≥ 0.9${caveat})`,
+  ];
+}
+
+function floorSection(floor: FloorTurn[]): string[] {
+  const understood = floor.filter((t) => t.understood);
+  const other = floor.filter((t) => !t.understood);
+  const perCoreSecond = (turns: FloorTurn[]) => ((turns.length / turns.reduce((sum, t) => sum + t.ms, 0)) * 1000).toFixed(0);
+  const latencies = (turns: FloorTurn[]) => formatPercentiles(percentiles(turns.map((t) => t.ms)));
+  return [
+    `in-process floor (committed chart + the real understand activity: both ONNX models + retrieval; no Temporal/HTTP/DB; same script), ${floor.length} turns, one at a time:`,
+    `  understood turns, ${understood.length}:   ${latencies(understood)}   ${perCoreSecond(understood)} turns/s on one core`,
+    `  other turns, ${other.length}:   ${latencies(other)}`,
+    `  all turns:   mean ${ms(floor.reduce((sum, t) => sum + t.ms, 0) / floor.length)}   ${perCoreSecond(floor)} turns/s on one core`,
+  ];
+}
+
+/**
+ * The floor runs the same script through the same chart, so the share of understood turns should match.
+ * Far fewer on the full path means the worker fell back (e.g. models or knowledge not loaded, see its log)
+ * and its latencies are not those of the bot.
+ */
+function degradedWarning(fullPathShare: number, floorShare: number): string | null {
+  if (fullPathShare >= floorShare - 0.05) return null;
+  const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+  return `WARNING: the full path understood ${pct(fullPathShare)} of turns, the floor ${pct(floorShare)} of the same script: the worker is degraded, see its log`;
+}
+
+/**
+ * Whether a turn ran understanding, read from its response: it carries the understanding's verdict, an
+ * emotion and an intent that names the model version. Emotion alone is not enough: a bare digit (a numbered
+ * pick) is given a neutral emotion without the models; its intent, the picked topic, names no model.
+ * (A digit typed while waiting for a human would keep the last turn's intent and count; the script sends none.)
+ */
+const ranUnderstanding = (body: TurnResponse) => !!body.emotion && !!body.intent?.model;
+
+const failures = ({ lost, duplicated }: IntegrityCounts) =>
+  [...Object.values(lost), ...Object.values(duplicated)].reduce((sum, n) => sum + n, 0);
+
+// ---- processes -------------------------------------------------------------------------------------------
 
 async function waitForHealthy(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -160,13 +236,23 @@ async function waitForHealthy(url: string): Promise<void> {
     } catch {
       // not up yet
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
   throw new Error(`${url} did not become healthy`);
 }
 
+/** SIGINT (graceful shutdown), then SIGKILL if it has not exited within 5 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 main().then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (err) => {
     console.error(err);
     process.exit(1);
