@@ -1,11 +1,14 @@
 /**
- * Evaluate the exported ONNX classifiers on the held-out test split.
+ * Evaluate exported ONNX classifiers on held-out lines.
  *
- *   tsx models/evaluate.ts [--artifacts models/artifacts] [--data file.jsonl --task intent|emotion] [--out eval.json]
+ *   tsx models/evaluate.ts [--artifacts models/artifacts] [--data a.jsonl[,b.jsonl] --task intent|emotion] [--out eval.json]
  *
- * Default: intent on models/corpus/intent.jsonl and emotion on models/corpus/emotion.jsonl (lines with
- * "split": "test"; a file without any "split" uses the same seeded 10% hold-out as training). Inference goes
- * through OnnxClassifier (onnxruntime-node), i.e. exactly what serving runs. Prints a report and writes
+ * Without --data each model is scored on the files it was trained on, as recorded in its metadata (for the
+ * committed models: the corpus). The held-out lines are rebuilt exactly as the trainer made them: the
+ * "split": "test" lines, or, for data without any "split", the seeded hold-out made with the seed and fraction
+ * recorded in the metadata. --data takes the same comma-separated list as `train --data` (intent unless
+ * --task emotion). Inference goes through OnnxClassifier (onnxruntime-node), i.e. exactly what serving runs.
+ * Prints a report, with warnings about labels the model learnt from too few lines or never saw, and writes
  * `<artifacts>/eval.json`.
  *
  * Latency: for every intent test message, after a warm-up, time (performance.now) featurize + intent ONNX
@@ -14,33 +17,62 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
-import { type Example, loadJsonl, OOS_LABEL, trainTestSplit } from './data';
+import { type Example, HOLD_OUT_FRACTION, labelWarnings, loadFiles, MIN_TRAIN_PER_LABEL, OOS_LABEL, resolveRecordedPath, trainTestSplit } from './data';
 import { classificationReport, oosReport, percentile, type ClassificationReport, type OosReport } from './metrics';
+import type { ModelMetadata } from './model-format';
 import { parseArgs } from './cli-args';
-import { CORPUS, type Task } from './corpus';
+import type { Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
-import { DEFAULT_TRAIN_OPTIONS } from './train-task';
+
+interface EvaluationSet {
+  /** The files read, relative to the working directory. */
+  files: string[];
+  test: Example[];
+  warnings: string[];
+}
+
+/**
+ * The held-out lines of `dataFiles` (default: the files the model was trained on) for a model, split with the
+ * seed and hold-out fraction recorded in its metadata, so a seeded hold-out is the very one the trainer made.
+ */
+export function evaluationSet(meta: ModelMetadata, dataFiles?: readonly string[]): EvaluationSet {
+  // Metadata written before the data files, fraction and counts were recorded lacks them.
+  const recorded = meta.training.data.files ?? [];
+  const files = dataFiles ? dataFiles.map((f) => path.resolve(f)) : recorded.map((f) => resolveRecordedPath(f.path));
+  if (files.length === 0) throw new Error(`the ${meta.task} model's metadata records no data files: pass --data`);
+  const loaded = loadFiles(files);
+  const shown = files.map((f) => path.relative(process.cwd(), f));
+  const { test, splitSource } = trainTestSplit(loaded.examples, meta.training.options.seed, meta.training.data.holdOutFraction ?? HOLD_OUT_FRACTION);
+  if (test.length === 0) throw new Error(`${shown.join(',')}: no held-out lines to evaluate`);
+  const warnings: string[] = [];
+  const sameData = loaded.files.length === recorded.length && loaded.files.every((f, i) => f.sha256 === recorded[i].sha256);
+  if (splitSource === 'seeded' && !sameData) {
+    warnings.push(
+      `the hold-out is rebuilt with the model's seed, but ${shown.join(',')} ${recorded.length ? 'differ from the files it was trained on' : 'cannot be compared with its training data'}: ` +
+        'the rebuilt hold-out may contain training lines and overstate accuracy; evaluate on the training files or on lines marked "split": "test"',
+    );
+  }
+  // Without recorded counts (older metadata) only labels the model never saw can be warned about.
+  const trainCounts = meta.training.data.trainCounts ?? Object.fromEntries(meta.labels.map((l) => [l, MIN_TRAIN_PER_LABEL]));
+  warnings.push(...labelWarnings(trainCounts, test));
+  return { files: shown, test, warnings };
+}
 
 interface TaskEval {
   task: Task;
   data: string;
   report: ClassificationReport;
   oos?: OosReport;
+  warnings: string[];
+  texts: string[];
 }
 
-function testSplit(file: string, task: Task): Example[] {
-  // Same seed as training, so a file without "split" gets the same hold-out.
-  return trainTestSplit(loadJsonl(file), DEFAULT_TRAIN_OPTIONS[task].seed).test;
-}
-
-async function evalTask(clf: OnnxClassifier, task: Task, file: string): Promise<TaskEval> {
-  const test = testSplit(file, task);
-  if (test.length === 0) throw new Error(`${file}: no test examples`);
-  const preds = await clf.predictBatch(test.map((e) => e.text));
-  const gold = test.map((e) => e.label);
+async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet): Promise<TaskEval> {
+  const preds = await clf.predictBatch(set.test.map((e) => e.text));
+  const gold = set.test.map((e) => e.label);
   const pred = preds.map((p) => p.label);
   const report = classificationReport(clf.labels, gold, pred, 15);
-  const out: TaskEval = { task, data: path.relative(process.cwd(), file), report };
+  const out: TaskEval = { task, data: set.files.join(','), report, warnings: set.warnings, texts: set.test.map((e) => e.text) };
   if (clf.threshold !== undefined && clf.labels.includes(OOS_LABEL)) out.oos = oosReport(gold, pred, clf.threshold);
   return out;
 }
@@ -50,6 +82,7 @@ const pct = (x: number): string => (Number.isNaN(x) ? '  n/a' : `${(100 * x).toF
 function printTask(e: TaskEval): void {
   const r = e.report;
   console.log(`\n=== ${e.task} (${e.data}, ${r.n} test examples) ===`);
+  for (const w of e.warnings) console.log(`warning: ${w}`);
   console.log(`accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}`);
   if (e.oos) {
     console.log(
@@ -89,27 +122,26 @@ async function main(): Promise<void> {
   }
   const dir = path.resolve(args.artifacts ?? ARTIFACTS_DIR);
   if (args.task && !['intent', 'emotion'].includes(args.task)) throw new Error('--task must be intent or emotion');
-  const files: Partial<Record<Task, string>> = args.data
-    ? { [(args.task ?? 'intent') as Task]: path.resolve(args.data) }
-    : { intent: CORPUS.intent[0], emotion: CORPUS.emotion[0] }; // the test split lives in the main files
+  // --data is for one task (intent unless --task says otherwise); without --data, --task picks one model.
+  const tasks: Task[] = args.task ? [args.task as Task] : args.data ? ['intent'] : ['intent', 'emotion'];
+  const dataFiles = args.data?.split(',');
 
   // Load the models the evaluation needs; the latency figure uses intent + emotion when both exist.
-  const tryLoad = async (task: Task, required: boolean): Promise<OnnxClassifier | undefined> => {
-    if (required) return OnnxClassifier.load(dir, task);
-    if (!existsSync(path.join(dir, `${task}.json`))) return undefined;
+  const tryLoad = async (task: Task): Promise<OnnxClassifier | undefined> => {
+    if (!tasks.includes(task) && !existsSync(path.join(dir, `${task}.json`))) return undefined;
     return OnnxClassifier.load(dir, task);
   };
-  const intent = await tryLoad('intent', files.intent !== undefined);
-  const emotion = await tryLoad('emotion', files.emotion !== undefined);
+  const intent = await tryLoad('intent');
+  const emotion = await tryLoad('emotion');
   const results: TaskEval[] = [];
-  if (files.intent && intent) results.push(await evalTask(intent, 'intent', files.intent));
-  if (files.emotion && emotion) results.push(await evalTask(emotion, 'emotion', files.emotion));
+  for (const [task, clf] of [['intent', intent], ['emotion', emotion]] as const) {
+    if (!clf || !tasks.includes(task)) continue;
+    results.push(await evalTask(clf, task, evaluationSet(clf.metadata, dataFiles)));
+  }
   for (const r of results) printTask(r);
 
-  const latencyFile = files.intent ?? files.emotion!;
-  const latencyTexts = testSplit(latencyFile, files.intent ? 'intent' : 'emotion').map((e) => e.text);
   const timed = [intent, emotion].filter((c): c is OnnxClassifier => c !== undefined);
-  const latency = await measureLatency(timed, latencyTexts);
+  const latency = await measureLatency(timed, results[0].texts);
   console.log(
     `\n=== latency: featurize + ${timed.map((c) => c.task).join(' + ')} (ONNX, one message at a time, ${latency.n} messages after warm-up) ===\n` +
       `p50 ${latency.p50.toFixed(3)} ms   p99 ${latency.p99.toFixed(3)} ms   mean ${latency.mean.toFixed(3)} ms   max ${latency.max.toFixed(3)} ms`,
@@ -124,7 +156,7 @@ async function main(): Promise<void> {
     models: Object.fromEntries(
       timed.map((c) => [c.task, { sha256: c.metadata.onnx.sha256, bytes: c.metadata.onnx.bytes, threshold: c.threshold ?? null, labels: c.labels.length }]),
     ),
-    results: Object.fromEntries(results.map((r) => [r.task, { data: r.data, n: r.report.n, accuracy: r.report.accuracy, macroF1: r.report.macroF1, oos: r.oos, perClass: r.report.perClass, topConfusions: r.report.topConfusions }])),
+    results: Object.fromEntries(results.map((r) => [r.task, { data: r.data, warnings: r.warnings, n: r.report.n, accuracy: r.report.accuracy, macroF1: r.report.macroF1, oos: r.oos, perClass: r.report.perClass, topConfusions: r.report.topConfusions }])),
     latencyMs: { ...latency, measures: `featurize + ${timed.map((c) => c.task).join(' + ')} ONNX inference, single message, after 200 warm-up calls` },
     trainSeconds,
   };

@@ -8,7 +8,8 @@
  * threshold; the test split is never used for any choice, it is only reported.
  */
 import { DEFAULT_FEATURIZER, Featurizer, type FeaturizerSettings } from './featurize';
-import { type Example, OOS_LABEL, trainTestSplit } from './data';
+import { type DataFile, type Example, HOLD_OUT_FRACTION, labelCounts, labelWarnings, OOS_LABEL, trainTestSplit } from './data';
+import { describeLeaks, findLeaks, LEAK_MIN_JACCARD } from './leakage';
 import type { Network } from './network';
 import { forwardSparse } from './network';
 import { decide } from './decision';
@@ -60,18 +61,50 @@ export interface TrainedModel {
     validation: { method: string; all: SubsetMetrics; novel: SubsetMetrics & { maxSimilarity: number } };
     test?: { n: number; report: Omit<ClassificationReport, 'perClass'>; oos?: OosReport };
   };
-  data: { train: number; test: number; splitSource: string; source: string };
+  /** What evaluate.ts needs to rebuild the hold-out (with `options.seed`) and to judge the training data. */
+  data: {
+    train: number;
+    test: number;
+    splitSource: 'file' | 'seeded';
+    source: string;
+    files: DataFile[];
+    holdOutFraction: number;
+    /** Seeded split: train lines dropped for (nearly) copying a held-out line. */
+    droppedAsLeaks: number;
+    trainCounts: Record<string, number>;
+  };
+  /** The lines trained on and held out (not written to the metadata). */
+  lines: { train: Example[]; test: Example[] };
   trainSeconds: number;
+}
+
+interface TrainingData {
+  examples: readonly Example[];
+  /** The files the examples were read from, recorded in the metadata. */
+  files: readonly DataFile[];
+  /** Lines held out in files of their own (never trained on): no training line may copy one. */
+  heldOutElsewhere?: readonly Example[];
 }
 
 function summary(r: ClassificationReport): Omit<ClassificationReport, 'perClass'> {
   return { n: r.n, accuracy: r.accuracy, macroF1: r.macroF1, topConfusions: r.topConfusions.slice(0, 5) };
 }
 
-export function trainTask(examples: readonly Example[], source: string, cfg: TaskTrainConfig): TrainedModel {
+export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedModel {
   const t0 = performance.now();
   const log = cfg.log ?? (() => undefined);
-  const { train, test, splitSource } = trainTestSplit(examples, cfg.options.seed);
+  const source = data.files.map((f) => f.path).join(',') || 'data in memory';
+  const { train, test, splitSource, droppedAsLeaks } = trainTestSplit(data.examples, cfg.options.seed);
+  if (droppedAsLeaks.length > 0) {
+    log(`[${cfg.task}] warning: dropped ${droppedAsLeaks.length} train lines that copy or nearly copy (bigram Jaccard ≥ ${LEAK_MIN_JACCARD}) a line of the seeded hold-out`);
+  }
+  const leaks = findLeaks(train, [...test, ...(data.heldOutElsewhere ?? [])]);
+  if (leaks.length > 0) {
+    throw new Error(
+      `refusing to train ${cfg.task}: ${leaks.length} training lines copy or nearly copy (bigram Jaccard ≥ ${LEAK_MIN_JACCARD}) held-out lines. ` +
+        `Remove or reword these training lines (never the held-out ones):\n${describeLeaks(leaks)}`,
+    );
+  }
   if (train.length === 0) throw new Error(`${source}: no training examples`);
   const labels = [...new Set(train.map((e) => e.label))].sort();
   if (labels.length < 2) throw new Error(`${source}: need at least 2 labels in train, got ${labels.length}`);
@@ -80,6 +113,8 @@ export function trainTask(examples: readonly Example[], source: string, cfg: Tas
   const featurizer = new Featurizer(cfg.featurizer);
   const vecs: LabelledVector[] = train.map((e) => ({ x: featurizer.featurize(e.text), y: labelIndex.get(e.label)! }));
   log(`[${cfg.task}] ${train.length} train / ${test.length} test examples, ${labels.length} labels (split: ${splitSource})`);
+  const trainCounts = labelCounts(train);
+  for (const w of labelWarnings(trainCounts, test)) log(`[${cfg.task}] warning: ${w}`);
 
   // ---- validation on train only: out-of-fold probabilities
   const foldOf = validationFolds(train, cfg.folds, cfg.options.seed);
@@ -158,7 +193,17 @@ export function trainTask(examples: readonly Example[], source: string, cfg: Tas
     threshold,
     options: cfg.options,
     metrics,
-    data: { train: train.length, test: test.length, splitSource, source },
+    data: {
+      train: train.length,
+      test: test.length,
+      splitSource,
+      source,
+      files: [...data.files],
+      holdOutFraction: HOLD_OUT_FRACTION,
+      droppedAsLeaks: droppedAsLeaks.length,
+      trainCounts,
+    },
+    lines: { train, test },
     trainSeconds,
   };
 }

@@ -8,9 +8,9 @@
  * "split", a seeded, stratified 10% is held out as test. See models/train-task.ts for what training does.
  */
 import * as path from 'node:path';
-import { loadJsonl } from './data';
+import { loadFiles, loadJsonl } from './data';
 import { parseArgs } from './cli-args';
-import { CORPUS, type Task } from './corpus';
+import { CORPUS, HELD_OUT_ONLY, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
 import { saveArtifacts } from './onnx-export';
 import { DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS, trainTask } from './train-task';
@@ -27,13 +27,16 @@ async function main(): Promise<void> {
   const outDir = path.resolve(args.out ?? ARTIFACTS_DIR);
   const folds = args.folds !== undefined ? Number(args.folds) : 5;
   if (!Number.isInteger(folds) || folds < 1) throw new Error('--folds must be a positive integer');
+  const seed = Number(args.seed);
+  if (args.seed !== undefined && !Number.isSafeInteger(seed)) throw new Error('--seed must be an integer');
 
   const t0 = performance.now();
   for (const task of tasks) {
-    // --data takes one file or several, comma-separated.
+    // --data takes one file or several, comma-separated; the corpus also has held-out-only files to check against.
     const files = (args.data ? args.data.split(',') : CORPUS[task]).map((f) => path.resolve(f));
-    const options = { ...DEFAULT_TRAIN_OPTIONS[task], ...(args.seed !== undefined ? { seed: Number(args.seed) } : {}) };
-    const model = trainTask(files.flatMap((f) => loadJsonl(f)), files.map((f) => path.relative(process.cwd(), f)).join(','), {
+    const heldOutElsewhere = args.data ? [] : HELD_OUT_ONLY[task].flatMap((f) => loadJsonl(f));
+    const options = { ...DEFAULT_TRAIN_OPTIONS[task], ...(args.seed !== undefined ? { seed } : {}) };
+    const model = trainTask({ ...loadFiles(files), heldOutElsewhere }, {
       task,
       featurizer: DEFAULT_FEATURIZERS[task],
       options,

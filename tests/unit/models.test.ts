@@ -116,7 +116,7 @@ describe('data splits', () => {
     const ex = syntheticExamples(1);
     const s1 = trainTestSplit(ex, 7);
     const s2 = trainTestSplit(ex, 7);
-    expect(s1.splitSource).toBe('seeded-10pct');
+    expect(s1.splitSource).toBe('seeded');
     expect(s1.test.map((e) => e.text)).toEqual(s2.test.map((e) => e.text));
     expect(s1.test.length).toBe(12); // 3 of 30 per label
     const { heldOut } = stratifiedSplit(ex, 0.1, 7);
@@ -146,7 +146,7 @@ describe('training', () => {
   });
 
   it('learns the synthetic task and chooses an oos threshold on train-only validation', () => {
-    const model = trainTask(examples, 'synthetic', {
+    const model = trainTask({ examples, files: [] }, {
       task: 'intent',
       featurizer: SMALL_FEATURIZER,
       options: SMALL_OPTIONS,
@@ -241,7 +241,7 @@ describe('ONNX export round trip', () => {
   });
 
   it('saveArtifacts writes a loadable model whose metadata matches the file', async () => {
-    const model = trainTask(syntheticExamples(9), 'synthetic', {
+    const model = trainTask({ examples: syntheticExamples(9), files: [] }, {
       task: 'intent',
       featurizer: SMALL_FEATURIZER,
       options: SMALL_OPTIONS,
@@ -263,6 +263,22 @@ describe('ONNX export round trip', () => {
     } finally {
       await clf.release();
     }
+  });
+});
+
+describe('serving', () => {
+  it('does not load the exporter or the trainer', () => {
+    // Follow the value imports and re-exports (not `import type`, which is erased) from classifier.ts through models/.
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const src = readFileSync(path.join(__dirname, '..', '..', 'models', `${name}.ts`), 'utf8');
+      for (const m of src.matchAll(/^(?:import|export) (?!type )[^;]*? from '\.\/([\w-]+)';/gm)) visit(m[1]);
+    };
+    visit('classifier');
+    expect(seen).toContain('model-format');
+    for (const name of ['onnx-export', 'train-task', 'optimizer']) expect(seen).not.toContain(name);
   });
 });
 

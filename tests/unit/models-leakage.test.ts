@@ -1,0 +1,138 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CORPUS, CORPUS_DIR, HELD_OUT_ONLY, type Task } from '../../models/corpus';
+import { DEFAULT_FEATURIZER } from '../../models/featurize';
+import { type Example, loadFiles, loadJsonl } from '../../models/data';
+import { comparisonForm, findLeaks } from '../../models/leakage';
+import { DEFAULT_TRAIN_OPTIONS, trainTask } from '../../models/train-task';
+
+const TASKS: Task[] = ['intent', 'emotion'];
+
+describe('no held-out line leaks into training', () => {
+  it('every labelled corpus file is known to the trainer, as training data or as a held-out set', () => {
+    // ambiguous.jsonl is not labelled data ({"text", "candidates"}), it is read by eval:understanding only.
+    const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.jsonl') && f !== 'ambiguous.jsonl');
+    const known = TASKS.flatMap((t) => [...CORPUS[t], ...HELD_OUT_ONLY[t]]).map((f) => path.basename(f));
+    expect(files.sort()).toEqual(known.sort());
+  });
+
+  it('no training line of any corpus file copies or nearly copies a held-out line of its task', () => {
+    const t0 = performance.now();
+    for (const task of TASKS) {
+      const lines = CORPUS[task].flatMap((f) => loadJsonl(f));
+      const heldOut = [...lines.filter((e) => e.split === 'test'), ...HELD_OUT_ONLY[task].flatMap((f) => loadJsonl(f))];
+      const leaks = findLeaks(
+        lines.filter((e) => e.split !== 'test'),
+        heldOut,
+      );
+      expect(heldOut.length).toBeGreaterThan(0);
+      expect(leaks.map((l) => `${l.train.origin} ${l.train.text} ≈ ${l.heldOut.origin} ${l.heldOut.text}`)).toEqual([]);
+    }
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('findLeaks', () => {
+  const heldOut = [{ text: '我的快递到哪了？' }, { text: '直播收益怎么提现到银行卡' }];
+
+  it('compares lines after NFKC, lower case and without whitespace or punctuation', () => {
+    expect(comparisonForm('ＤＯＵ＋ 投了，没效果！')).toBe('dou+投了没效果');
+    const leaks = findLeaks([{ text: '我的快递 到哪了' }, { text: '我的快递到哪了!!' }], heldOut);
+    expect(leaks.map((l) => l.similarity)).toEqual([1, 1]);
+  });
+
+  it('finds near-copies at bigram Jaccard ≥ 0.7 and leaves different wording alone', () => {
+    const leaks = findLeaks([{ text: '直播收益怎么提现到银行卡啊' }, { text: '主播赚的钱怎么转到卡里' }, { text: '快递' }], heldOut);
+    expect(leaks.map((l) => l.train.text)).toEqual(['直播收益怎么提现到银行卡啊']);
+    expect(leaks[0].heldOut.text).toBe('直播收益怎么提现到银行卡');
+    expect(leaks[0].similarity).toBeGreaterThanOrEqual(0.7);
+    expect(leaks[0].similarity).toBeLessThan(1);
+  });
+
+  it('agrees with comparing all pairs', () => {
+    const train = CORPUS.intent.flatMap((f) => loadJsonl(f)).filter((e) => e.split !== 'test').slice(0, 1500);
+    const probe = [...train.slice(0, 300).map((e) => ({ text: `${e.text}吗` })), { text: '完全不同的一句话' }];
+    const bigrams = (t: string) => {
+      const c = Array.from(comparisonForm(t));
+      return new Set(c.length === 1 ? c : c.slice(1).map((ch, i) => c[i] + ch));
+    };
+    const naive = probe.filter((p) => {
+      const a = bigrams(p.text);
+      return train.some((h) => {
+        const b = bigrams(h.text);
+        const shared = [...a].filter((g) => b.has(g)).length;
+        return comparisonForm(p.text) === comparisonForm(h.text) || shared / (a.size + b.size - shared) >= 0.7;
+      });
+    });
+    expect(findLeaks(probe, train).map((l) => l.train)).toEqual(naive);
+  });
+});
+
+describe('the trainer refuses leaking data', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'models-leak-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cfg = {
+    task: 'intent' as const,
+    featurizer: { ...DEFAULT_FEATURIZER, dim: 1 << 10, lexicon: null, words: 'off' as const },
+    options: { ...DEFAULT_TRAIN_OPTIONS.intent, epochs: 2 },
+    folds: 2,
+    novelMaxSimilarity: 0.3,
+    reportTest: true,
+  };
+  /** Two labels of clearly different lines, all train. */
+  const clean: Example[] = [
+    ...['登录不上去', '验证码收不到', '密码忘记了', '账号登不进去', '换手机后登录失败', '扫码登录没反应'].map((text) => ({ text, label: 'login', split: 'train' as const })),
+    ...['我要退货', '退款什么时候到', '东西不想要了能退吗', '申请售后', '退钱到哪里了', '仅退款怎么操作'].map((text) => ({ text, label: 'refund', split: 'train' as const })),
+  ];
+  const write = (name: string, lines: object[]): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    return file;
+  };
+
+  it('refuses when a train line (nearly) copies a "split": "test" line, naming the lines and counting them', () => {
+    const file = write('leaky.jsonl', [
+      ...clean,
+      { text: '退款多久能到账？', label: 'refund', split: 'test' },
+      { text: '登录时一直提示网络错误', label: 'login', split: 'test' },
+      { text: '退款多久能到账啊', label: 'refund', split: 'train' },
+      { text: '登录时一直提示网络错误', label: 'login', split: 'train' },
+    ]);
+    const err = (() => {
+      try {
+        trainTask(loadFiles([file]), cfg);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toMatch(/^refusing to train intent: 2 training lines copy or nearly copy/);
+    expect(err?.message).toContain('leaky.jsonl:16 "登录时一直提示网络错误" = held-out');
+    expect(err?.message).toMatch(/leaky\.jsonl:15 "退款多久能到账啊" ≈ \(0\.\d\d\) held-out .*leaky\.jsonl:13/);
+    expect(err?.message).toMatch(/per file: .*leaky\.jsonl 2/);
+  });
+
+  it('refuses when a train line copies a line of a separate held-out set', () => {
+    const file = write('clean.jsonl', clean);
+    const heldOutElsewhere = [{ text: '验证码收不到!', label: 'login', origin: 'fresh.jsonl:1' }];
+    expect(() => trainTask({ ...loadFiles([file]), heldOutElsewhere }, cfg)).toThrow(/refusing to train intent: 1 training lines .*\n.*"验证码收不到" = held-out fresh\.jsonl:1/);
+  });
+
+  it('without any "split", drops the train lines that copy the seeded hold-out, and says how many', () => {
+    // Every line twice: whichever copy is held out, its twin must not be trained on.
+    const twice = clean.flatMap(({ text, label }) => [{ text, label }, { text: `${text}!`, label }]);
+    const messages: string[] = [];
+    const model = trainTask(loadFiles([write('twice.jsonl', twice)]), { ...cfg, log: (m) => messages.push(m) });
+    expect(model.data.droppedAsLeaks).toBe(model.data.test);
+    expect(messages.some((m) => m.includes(`dropped ${model.data.test} train lines that copy or nearly copy`))).toBe(true);
+    expect(findLeaks(model.lines.train, model.lines.test)).toEqual([]);
+    expect(model.lines.train.length + model.lines.test.length + model.data.droppedAsLeaks).toBe(twice.length);
+  });
+});
