@@ -6,7 +6,7 @@ import { makeLoadChart } from './chart-loader';
 import { makeCloseConversation, makeRecordTurn, makeRequestHandoff } from './conversation-store';
 import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
-import { makeLookupCustomer, makeLookupOrder } from './platform';
+import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder } from './platform';
 import type { ConversationActivities } from './types';
 import { makeUnderstand } from './understand';
 
@@ -25,6 +25,8 @@ export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): 
     lookupCustomer: makeLookupCustomer(platform),
     understand: makeUnderstand(knowledge, models),
     lookupOrder: makeLookupOrder(platform),
+    findOrders: makeFindOrders(platform),
+    lookupAccount: makeLookupAccount(platform),
     requestHandoff: makeRequestHandoff(ds, ids),
     recordTurn: makeRecordTurn(store),
     closeConversation: makeCloseConversation(store),

@@ -1,10 +1,20 @@
-// What the bot needs from the platform's own systems (accounts, shop orders), as an interface. The
+// What the bot needs from the platform's own systems (accounts, shop orders, wallet), as an interface. The
 // project's stand-in (platform/store.ts) implements it; a real deployment plugs in the platform's APIs.
+// Everything here is plain JSON: it travels through workflow history.
 
 export const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export const ACCOUNT_STATUSES = ['normal', 'restricted', 'banned'] as const;
+export const LIVE_PERMISSIONS = ['none', 'granted', 'revoked'] as const;
+export const RECHARGE_STATUSES = ['pending', 'credited', 'failed', 'refunded'] as const;
+export const WITHDRAWAL_STATUSES = ['reviewing', 'paid', 'failed'] as const;
 
-/** An order as the platform reports it (plain JSON: it travels through workflow history). */
+export interface LogisticsEvent {
+  at: string;
+  text: string;
+}
+
+/** An order as the platform reports it. */
 export interface OrderFacts {
   orderId: string;
   product: string;
@@ -16,21 +26,55 @@ export interface OrderFacts {
   freeShippingThreshold: number;
   carrier: string | null;
   trackingNo: string | null;
+  /** Oldest first. */
+  logisticsEvents: LogisticsEvent[];
   createdAt: string;
   shippedAt: string | null;
   deliveredAt: string | null;
 }
 
-/** A platform user as the bot may see them. */
-export interface CustomerFacts {
+/** What the platform knows about a user's account; the bound phone only masked. */
+export interface AccountFacts {
   userId: string;
   nickname: string;
   tier: string;
+  realNameVerified: boolean;
+  adult: boolean;
+  followers: number;
+  publicVideos: number;
+  /** e.g. "138****5678"; null when no phone is bound. */
+  phoneMasked: string | null;
+  status: (typeof ACCOUNT_STATUSES)[number];
+  /** Why the account is restricted or banned. */
+  violation: string | null;
+  livePermission: (typeof LIVE_PERMISSIONS)[number];
+}
+
+export interface RechargeRecord {
+  id: string;
+  amount: number;
+  coins: number;
+  status: (typeof RECHARGE_STATUSES)[number];
+  createdAt: string;
+  creditedAt: string | null;
+}
+
+export interface WithdrawalRecord {
+  id: string;
+  amount: number;
+  status: (typeof WITHDRAWAL_STATUSES)[number];
+  failureReason: string | null;
+  createdAt: string;
+  paidAt: string | null;
 }
 
 export interface PlatformAdapter {
   /** The order if it belongs to the user; another user's order is as good as unknown. */
   findOrder(userId: string, orderId: string): Promise<OrderFacts | null>;
-  /** The user, or null when the platform does not know them (e.g. a guest). */
-  findCustomer(userId: string): Promise<CustomerFacts | null>;
+  /** The user's most recent orders, newest first. */
+  recentOrders(userId: string, limit: number): Promise<OrderFacts[]>;
+  /** The user's account, or null when the platform does not know them (e.g. a guest). */
+  findAccount(userId: string): Promise<AccountFacts | null>;
+  recentRecharges(userId: string, limit: number): Promise<RechargeRecord[]>;
+  recentWithdrawals(userId: string, limit: number): Promise<WithdrawalRecord[]>;
 }

@@ -1,28 +1,77 @@
-import type { LookupOrderInput, OrderLookup } from '../machines/types';
-import type { PlatformAdapter } from './platform-adapter';
+import type { AccountLookup, KnownOrder, LookupOrderInput, OrderLookup, OrderSearch, UserInput } from '../machines/types';
+import type { OrderFacts, PlatformAdapter } from './platform-adapter';
 
+// The chart's view of the platform: what the adapter reports, reduced to what the dialogue uses.
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** The tier of a user the platform does not know (e.g. a guest). */
 const UNKNOWN_TIER = 'standard';
+/** How many recent orders the bot considers when the user names none. */
+const RECENT_ORDERS = 10;
 
-/** Look up the user's order; another user's order is reported as not found. */
+function knownOrder(order: OrderFacts, now: number): KnownOrder {
+  return {
+    orderId: order.orderId,
+    product: order.product,
+    amount: order.amount,
+    shippingFee: order.shippingFee,
+    status: order.status,
+    remoteRegion: order.remoteRegion,
+    carrier: order.carrier,
+    trackingNo: order.trackingNo,
+    daysSinceDelivered: order.deliveredAt ? Math.floor((now - Date.parse(order.deliveredAt)) / DAY_MS) : null,
+    latestEvent: order.logisticsEvents.at(-1) ?? null,
+    freeShippingThreshold: order.freeShippingThreshold,
+  };
+}
+
+/** Look up the order the user named; another user's order is reported as not found. */
 export function makeLookupOrder(platform: PlatformAdapter, now: () => number = Date.now) {
   return async function lookupOrder(input: LookupOrderInput): Promise<OrderLookup> {
     const order = await platform.findOrder(input.userId, input.orderId);
     if (!order) return { found: false };
+    const { freeShippingThreshold, ...view } = knownOrder(order, now());
+    return { found: true, freeShippingThreshold, order: view };
+  };
+}
+
+/** The user's recent orders, newest first: the chart picks the one that fits the topic, or offers a list. */
+export function makeFindOrders(platform: PlatformAdapter, now: () => number = Date.now) {
+  return async function findOrders(input: UserInput): Promise<OrderSearch> {
+    const orders = await platform.recentOrders(input.userId, RECENT_ORDERS);
+    return { orders: orders.map((o) => knownOrder(o, now())) };
+  };
+}
+
+/** The account facts and latest wallet records, for answers that say which conditions are met. */
+export function makeLookupAccount(platform: PlatformAdapter, now: () => number = Date.now) {
+  return async function lookupAccount(input: UserInput): Promise<AccountLookup> {
+    const [account, [recharge], [withdrawal]] = await Promise.all([
+      platform.findAccount(input.userId),
+      platform.recentRecharges(input.userId, 1),
+      platform.recentWithdrawals(input.userId, 1),
+    ]);
+    if (!account) return { found: false };
+    const t = now();
     return {
       found: true,
-      freeShippingThreshold: order.freeShippingThreshold,
-      order: {
-        orderId: order.orderId,
-        product: order.product,
-        amount: order.amount,
-        shippingFee: order.shippingFee,
-        status: order.status,
-        remoteRegion: order.remoteRegion,
-        carrier: order.carrier,
-        trackingNo: order.trackingNo,
-        daysSinceDelivered: order.deliveredAt ? Math.floor((now() - Date.parse(order.deliveredAt)) / DAY_MS) : null,
+      account: {
+        realNameVerified: account.realNameVerified,
+        adult: account.adult,
+        followers: account.followers,
+        publicVideos: account.publicVideos,
+        phoneMasked: account.phoneMasked,
+        status: account.status,
+        violation: account.violation,
+        livePermission: account.livePermission,
+        lastRecharge: recharge
+          ? { amount: recharge.amount, coins: recharge.coins, status: recharge.status, minutesAgo: Math.max(0, Math.round((t - Date.parse(recharge.createdAt)) / MINUTE_MS)) }
+          : null,
+        lastWithdrawal: withdrawal
+          ? { amount: withdrawal.amount, status: withdrawal.status, failureReason: withdrawal.failureReason, hoursAgo: Math.max(0, Math.round((t - Date.parse(withdrawal.createdAt)) / HOUR_MS)) }
+          : null,
       },
     };
   };
@@ -30,8 +79,8 @@ export function makeLookupOrder(platform: PlatformAdapter, now: () => number = D
 
 /** The user's tier as the platform knows it, read when a conversation starts. */
 export function makeLookupCustomer(platform: PlatformAdapter) {
-  return async function lookupCustomer(input: { userId: string }): Promise<{ tier: string }> {
-    const customer = await platform.findCustomer(input.userId);
-    return { tier: customer?.tier ?? UNKNOWN_TIER };
+  return async function lookupCustomer(input: UserInput): Promise<{ tier: string }> {
+    const account = await platform.findAccount(input.userId);
+    return { tier: account?.tier ?? UNKNOWN_TIER };
   };
 }

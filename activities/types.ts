@@ -1,5 +1,5 @@
 import type { TurnRecord, TurnResponse } from '../common/types';
-import type { LookupOrderInput, OrderLookup, RequestHandoffInput, UnderstandInput, Understanding } from '../machines/types';
+import type { AccountLookup, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput } from '../machines/types';
 import type { ChartDefinition } from '../machines/validate';
 
 /** The activity interface the workflow proxies; implementations live in this folder. */
@@ -8,6 +8,8 @@ export interface ConversationActivities {
   lookupCustomer(input: { userId: string }): Promise<{ tier: string }>;
   understand(input: UnderstandInput): Promise<Understanding>;
   lookupOrder(input: LookupOrderInput): Promise<OrderLookup>;
+  findOrders(input: UserInput): Promise<OrderSearch>;
+  lookupAccount(input: UserInput): Promise<AccountLookup>;
   requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }>;
   recordTurn(record: TurnRecord): Promise<TurnResponse>;
   closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;

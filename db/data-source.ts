@@ -6,6 +6,7 @@ import { MessageFunctions1767225600002 } from './migrations/0002-message-functio
 import { Platform1767225600003 } from './migrations/0003-platform';
 import { ModelRegistry1767225600004 } from './migrations/0004-model-registry';
 import { ConversationOwner1767225600005 } from './migrations/0005-conversation-owner';
+import { PlatformFacts1767225600006 } from './migrations/0006-platform-facts';
 
 export const migrations = [
   Initial1767225600001,
@@ -13,6 +14,7 @@ export const migrations = [
   Platform1767225600003,
   ModelRegistry1767225600004,
   ConversationOwner1767225600005,
+  PlatformFacts1767225600006,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

@@ -3,6 +3,7 @@ import type { Reply } from '../common/types';
 import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, REPEAT_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
 import type {
+  AccountLookup,
   AnswerView,
   ChartContext,
   ChartEvent,
@@ -10,12 +11,15 @@ import type {
   ChartParams,
   EmotionView,
   Expecting,
+  KnownOrder,
   LookupOrderInput,
   OrderLookup,
+  OrderSearch,
   RequestHandoffInput,
   ScoredCandidate,
   UnderstandInput,
   Understanding,
+  UserInput,
 } from './types';
 
 // The named implementations (guards, actions, actors) a chart JSON may use. The chart itself is data:
@@ -67,6 +71,24 @@ function meta(context: ChartContext): string | undefined {
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
 const needsOrder = (context: ChartContext) => !!context.topic && context.params.orderTopics.includes(context.topic.intent);
+const needsAccount = (context: ChartContext) => !!context.topic && (context.params.accountTopics ?? []).includes(context.topic.intent);
+
+/**
+ * The orders to consider for an order topic without an order number: those whose status fits the topic
+ * (e.g. change_address → not yet shipped); when none fits, all recent ones, so the user can still say which
+ * (the answer then explains why it cannot be done). A topic with no fitting rule considers none: ask.
+ */
+function candidateOrders(context: ChartContext, orders: KnownOrder[]): KnownOrder[] {
+  const fits = context.topic ? context.params.orderFits?.[context.topic.intent] : undefined;
+  if (!fits) return [];
+  const fitting = orders.filter((o) => fits.includes(o.status));
+  return (fitting.length > 0 ? fitting : orders).slice(0, MAX_ORDER_CHOICES);
+}
+const MAX_ORDER_CHOICES = 5;
+const pickedOrder = (context: ChartContext, text: string, dtmf: string | undefined) => {
+  const key = keyOf(text, dtmf);
+  return context.expecting === 'orderChoice' && key !== null ? (context.orderChoices ?? [])[Number(key) - 1] : undefined;
+};
 const isUpset = (context: ChartContext) =>
   !!context.emotion &&
   (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') &&
@@ -102,6 +124,12 @@ export const conversationSetup = setup({
     requestHandoff: fromPromise<{ ticketId: string; status: 'queued' }, RequestHandoffInput>(async () => {
       throw new Error('requestHandoff runs as an activity');
     }),
+    findOrders: fromPromise<OrderSearch, UserInput>(async () => {
+      throw new Error('findOrders runs as an activity');
+    }),
+    lookupAccount: fromPromise<AccountLookup, UserInput>(async () => {
+      throw new Error('lookupAccount runs as an activity');
+    }),
   },
   guards: {
     keyedHuman: ({ event }) => keyed(event, HUMAN_KEY),
@@ -135,6 +163,17 @@ export const conversationSetup = setup({
     isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
+    needsOrderSearch: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
+    needsAccountFacts: ({ context }: Ctx) => needsAccount(context) && context.account === undefined,
+    foundOneOrder: ({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.findOrders');
+      return candidateOrders(context, event.output.orders).length === 1;
+    },
+    foundSeveralOrders: ({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.findOrders');
+      return candidateOrders(context, event.output.orders).length > 1;
+    },
+    pickedOrder: ({ context, event }) => event.type === 'user.message' && pickedOrder(context, event.text, event.dtmf) !== undefined,
     bringsOrderId: ({ event }) => event.type === 'user.message' && !!extractSlots(event.text).orderId,
     orderNotFound: ({ event }) => {
       assertEvent(event, 'xstate.done.actor.lookupOrder');
@@ -187,11 +226,13 @@ export const conversationSetup = setup({
       const topic = context.topic;
       if (!topic) return {};
       const order = needsOrder(context) ? context.order : null;
+      const account = needsAccount(context) ? context.account : null;
       return {
         outbox: say(
           context,
           isUpset(context) ? replies.apologyForFeelings() : null,
           order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
+          account ? replies.accountFacts(topic.intent, account) : null,
           replies.answer(topic),
           replies.offer(topic),
           replies.askIfHelped(),
@@ -213,6 +254,24 @@ export const conversationSetup = setup({
     rejectUnknownOrder: assign(({ context }: Ctx) => {
       const { orderId, ...rest } = context.slots;
       return { slots: rest, order: null, outbox: say(context, replies.orderNotFound(orderId?.value ?? '')), expecting: 'orderId' as const };
+    }),
+    adoptFoundOrder: assign(({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.findOrders');
+      const [order] = candidateOrders(context, event.output.orders);
+      return order ? { order, slots: { ...context.slots, orderId: { value: order.orderId, turn: context.turn } } } : {};
+    }),
+    offerOrders: assign(({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.findOrders');
+      const orderChoices = candidateOrders(context, event.output.orders);
+      return { orderChoices, outbox: say(context, replies.chooseOrder(orderChoices)), expecting: 'orderChoice' as const };
+    }),
+    adoptPickedOrder: assign(({ context }: Ctx) => {
+      const order = pickedOrder(context, context.text, context.dtmf);
+      return order ? { order, orderChoices: [], slots: { ...context.slots, orderId: { value: order.orderId, turn: context.turn } } } : {};
+    }),
+    storeAccount: assign(({ event }) => {
+      assertEvent(event, 'xstate.done.actor.lookupAccount');
+      return { account: event.output.found ? event.output.account : null };
     }),
     sayOrderUnavailable: assign(({ context }: Ctx) => ({ outbox: say(context, replies.orderUnavailable()), order: null })),
     countRejection: assign({ rejections: ({ context }: Ctx) => context.rejections + 1 }),
@@ -269,6 +328,8 @@ export const actorInputs = {
     group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
   }),
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
+  findOrders: (c: ChartContext): UserInput => ({ userId: c.userId }),
+  lookupAccount: (c: ChartContext): UserInput => ({ userId: c.userId }),
   requestHandoff: (c: ChartContext): RequestHandoffInput => ({
     conversationId: c.conversationId,
     userId: c.userId,

@@ -33,6 +33,10 @@ function invocation(src: ActorSrc, id: string, context: ChartContext): Invocatio
       return { id, src, input: actorInputs.lookupOrder(context) };
     case 'requestHandoff':
       return { id, src, input: actorInputs.requestHandoff(context) };
+    case 'findOrders':
+      return { id, src, input: actorInputs.findOrders(context) };
+    case 'lookupAccount':
+      return { id, src, input: actorInputs.lookupAccount(context) };
   }
 }
 

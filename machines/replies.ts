@@ -1,5 +1,6 @@
 import type { Reply, ReplyOption } from '../common/types';
-import type { AnswerView, OrderView, ScoredCandidate } from './types';
+import { accountFactText } from './account-facts';
+import type { AccountView, AnswerView, KnownOrder, OrderView, ScoredCandidate } from './types';
 
 // Every sentence the bot says comes from here, so wording is reviewed in one place.
 
@@ -126,6 +127,15 @@ export const replies = {
     text: `没有在您的账号下找到订单 ${orderId}，请核对后重新发送订单号。`,
   }),
   orderUnavailable: (): Reply => ({ kind: 'apology', text: '抱歉，订单系统暂时查询不到您的订单详情，先为您提供通用的处理办法：' }),
+  chooseOrder: (orders: KnownOrder[]): Reply => ({
+    kind: 'question',
+    text: `查到您最近有这几笔订单，请问是哪一笔？请回复序号：\n${orders.map((o, i) => `${i + 1}. ${orderLabel(o)}`).join('\n')}\n${HUMAN_KEY}. 都不是，转人工`,
+    options: [...orders.map((o, i) => ({ key: String(i + 1), label: orderLabel(o), orderId: o.orderId })), humanOption()],
+  }),
+  accountFacts: (intent: string, a: AccountView): Reply | null => {
+    const text = accountFactText(intent, a);
+    return text ? { kind: 'answer', text } : null;
+  },
   orderFacts: (intent: string, o: OrderView, threshold: number): Reply | null => {
     const text = orderFactText(intent, o, threshold);
     return text ? { kind: 'answer', text } : null;
@@ -139,6 +149,17 @@ export const replies = {
   }),
 };
 
+const STATUS_LABELS: Record<OrderView['status'], string> = {
+  paid: '已付款，待发货',
+  shipped: '运输中',
+  delivered: '已签收',
+  cancelled: '已取消',
+  refunding: '退款中',
+  refunded: '已退款',
+};
+/** An order as an option names its number, product and status. */
+const orderLabel = (o: OrderView) => `订单 ${o.orderId}｜${o.product}｜${STATUS_LABELS[o.status]}`;
+
 const yuan = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(2)} 元`;
 
 function shipmentText(o: OrderView): string {
@@ -146,7 +167,9 @@ function shipmentText(o: OrderView): string {
     case 'paid':
       return '已付款，商家还未发货，一般会在付款后 48 小时内发出';
     case 'shipped':
-      return `已由${o.carrier ?? '快递'}发出${o.trackingNo ? `，运单号 ${o.trackingNo}` : ''}，正在运输途中`;
+      return `已由${o.carrier ?? '快递'}发出${o.trackingNo ? `，运单号 ${o.trackingNo}` : ''}，正在运输途中${
+        o.latestEvent ? `；最新物流（${shortTime(o.latestEvent.at)}）：${o.latestEvent.text}` : ''
+      }`;
     case 'delivered':
       return `已签收${o.daysSinceDelivered !== null ? `（${o.daysSinceDelivered} 天前）` : ''}`;
     case 'cancelled':
@@ -156,6 +179,13 @@ function shipmentText(o: OrderView): string {
     case 'refunded':
       return '已退款';
   }
+}
+
+/** "12-01 09:12" in China time, for logistics events. */
+function shortTime(iso: string): string {
+  const d = new Date(Date.parse(iso) + 8 * 3_600_000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
 }
 
 /** What the user's own order says about the topic; null when the order adds nothing. */

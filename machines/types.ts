@@ -30,7 +30,32 @@ export interface OrderView {
   trackingNo: string | null;
   /** Whole days since delivery, when delivered. */
   daysSinceDelivered: number | null;
+  /** The newest logistics event (absent in lookups recorded before it existed). */
+  latestEvent?: { at: string; text: string } | null;
 }
+
+/** An order with its shop's free-shipping threshold (yuan), as the chart keeps it. */
+export type KnownOrder = OrderView & { freeShippingThreshold: number };
+
+/** Output of `findOrders`: the user's recent orders, newest first. */
+export interface OrderSearch {
+  orders: KnownOrder[];
+}
+
+/** What the chart knows of the user's account and wallet (output of `lookupAccount`). */
+export interface AccountView {
+  realNameVerified: boolean;
+  adult: boolean;
+  followers: number;
+  publicVideos: number;
+  phoneMasked: string | null;
+  status: 'normal' | 'restricted' | 'banned';
+  violation: string | null;
+  livePermission: 'none' | 'granted' | 'revoked';
+  lastRecharge: { amount: number; coins: number; status: 'pending' | 'credited' | 'failed' | 'refunded'; minutesAgo: number } | null;
+  lastWithdrawal: { amount: number; status: 'reviewing' | 'paid' | 'failed'; failureReason: string | null; hoursAgo: number } | null;
+}
+export type AccountLookup = { found: false } | { found: true; account: AccountView };
 
 export type OrderLookup =
   | { found: false }
@@ -57,7 +82,7 @@ export interface Understanding {
   emotion?: EmotionView;
 }
 
-export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId';
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice';
 
 /**
  * The thresholds and limits the chart's guards use: data in the chart JSON (`params`), copied into the
@@ -76,6 +101,13 @@ export interface ChartParams {
   upsetScore: number;
   /** Topics answered from the user's own order, which the bot asks for when it does not know it yet. */
   orderTopics: string[];
+  /**
+   * For an order topic without an order number: the order statuses that fit it (e.g. change_address → paid). The one
+   * fitting order is used, several are offered as a numbered list; topics not listed here ask for the number.
+   */
+  orderFits: Record<string, string[]>;
+  /** Topics answered from the user's account facts and wallet records (which conditions are met, which missing). */
+  accountTopics: string[];
 }
 
 export interface ChartContext {
@@ -105,7 +137,11 @@ export interface ChartContext {
   slots: Slots;
   asked: SlotName[];
   /** The order looked up for the current topic. */
-  order: (OrderView & { freeShippingThreshold: number }) | null;
+  order: KnownOrder | null;
+  /** Orders offered as a numbered list to pick from (absent in snapshots from before it existed). */
+  orderChoices?: KnownOrder[];
+  /** The user's account facts, read once per conversation when an account topic needs them. */
+  account?: AccountView | null;
   rejections: number;
   failures: number;
   handoff: { status: HandoffStatus; ticketId: string } | null;
@@ -131,6 +167,10 @@ export type ChartEvent =
   | { type: 'xstate.error.actor.understand'; error: unknown }
   | { type: 'xstate.done.actor.lookupOrder'; output: OrderLookup }
   | { type: 'xstate.error.actor.lookupOrder'; error: unknown }
+  | { type: 'xstate.done.actor.findOrders'; output: OrderSearch }
+  | { type: 'xstate.error.actor.findOrders'; error: unknown }
+  | { type: 'xstate.done.actor.lookupAccount'; output: AccountLookup }
+  | { type: 'xstate.error.actor.lookupAccount'; error: unknown }
   | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
   | { type: 'xstate.error.actor.requestHandoff'; error: unknown };
 
@@ -143,6 +183,9 @@ export interface UnderstandInput {
 export interface LookupOrderInput {
   userId: string;
   orderId: string;
+}
+export interface UserInput {
+  userId: string;
 }
 export interface RequestHandoffInput {
   conversationId: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { registeredNames } from './conversation';
 import { isSimpleReply } from './replies';
-import type { ChartParams } from './types';
+import type { ChartParams, OrderView } from './types';
 
 // The chart validator, shared by tests, the registry (nothing invalid is stored) and later the designer.
 // A chart is refused when its JSON has an unknown shape, when it names a guard, action, actor, reply or
@@ -9,7 +9,8 @@ import type { ChartParams } from './types';
 // branch. XState itself would skip an unknown action silently; here it is an error.
 
 const EVENTS = ['user.message', 'session.timeout'] as const;
-const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId'] as const;
+const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice'] as const;
+const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const satisfies ReadonlyArray<OrderView['status']>;
 
 const ref = z.union([z.string(), z.object({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }).strict()]);
 const refs = z.union([ref, z.array(ref)]);
@@ -66,6 +67,9 @@ const params = z
     maxRejections: z.number().int().min(1).max(10),
     upsetScore: z.number().min(0).max(1),
     orderTopics: z.array(z.string().regex(/^order\.[a-z_]+$/)),
+    // Added with chart v3; earlier versions in the registry lack them and keep their behaviour.
+    orderFits: z.record(z.string().regex(/^order\.[a-z_]+$/), z.array(z.enum(ORDER_STATUSES)).min(1)).default({}),
+    accountTopics: z.array(z.string().regex(/^[a-z]+\.[a-z_]+$/)).default([]),
   })
   .strict() satisfies z.ZodType<ChartParams>;
 

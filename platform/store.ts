@@ -1,63 +1,147 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ORDER_STATUSES, type CustomerFacts, type OrderFacts, type PlatformAdapter } from '../activities/platform-adapter';
+import {
+  ACCOUNT_STATUSES,
+  LIVE_PERMISSIONS,
+  ORDER_STATUSES,
+  RECHARGE_STATUSES,
+  WITHDRAWAL_STATUSES,
+  type AccountFacts,
+  type OrderFacts,
+  type PlatformAdapter,
+  type RechargeRecord,
+  type WithdrawalRecord,
+} from '../activities/platform-adapter';
 
-// The platform's account and order systems, as a service of ours backed by PostgreSQL (db/migrations/0003).
+// The platform's account, order and wallet systems, as a service of ours backed by PostgreSQL
+// (db/migrations/0003 and 0006). The admin API (server/admin.ts) writes through the schemas below.
 
-/** The stand-in's shops all ship free from this paid amount (yuan), except to remote regions. */
-const SHOP_FREE_SHIPPING_THRESHOLD = 59;
+const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const recordIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'record ids are 1–32 characters of A–Z a–z 0–9 _ -');
+const money = z.number().nonnegative().max(1_000_000);
 
 export const newUserSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    id: userIdSchema,
     nickname: z.string().min(1).max(40),
     tier: z.enum(['standard', 'vip']).default('standard'),
+    realNameVerified: z.boolean().default(false),
+    adult: z.boolean().default(true),
+    followers: z.number().int().nonnegative().default(0),
+    publicVideos: z.number().int().nonnegative().default(0),
+    phone: z.string().regex(/^1[3-9]\d{9}$/, 'phone must be an 11-digit mainland mobile number').optional(),
+    email: z.email().max(254).optional(),
+    accountStatus: z.enum(ACCOUNT_STATUSES).default('normal'),
+    violation: z.string().min(1).max(200).optional(),
+    livePermission: z.enum(LIVE_PERMISSIONS).default('none'),
   })
   .strict();
 
 export const newOrderSchema = z
   .object({
     id: z.string().regex(/^\d{8,32}$/, 'order ids are 8–32 digits'),
-    userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    userId: userIdSchema,
     product: z.string().min(1).max(100),
-    amount: z.number().nonnegative().max(1_000_000),
+    amount: money,
     shippingFee: z.number().nonnegative().max(10_000).default(0),
     status: z.enum(ORDER_STATUSES).default('paid'),
     remoteRegion: z.boolean().default(false),
+    freeShippingThreshold: money.default(59),
     carrier: z.string().max(40).optional(),
     trackingNo: z.string().max(40).optional(),
+    logisticsEvents: z.array(z.object({ at: z.iso.datetime(), text: z.string().min(1).max(200) }).strict()).max(100).default([]),
     createdAt: z.iso.datetime().optional(),
     shippedAt: z.iso.datetime().optional(),
     deliveredAt: z.iso.datetime().optional(),
   })
   .strict();
 
-export type NewUser = z.infer<typeof newUserSchema>;
-export type NewOrder = z.infer<typeof newOrderSchema>;
+export const newRechargeSchema = z
+  .object({
+    id: recordIdSchema,
+    userId: userIdSchema,
+    amount: money.positive(),
+    coins: z.number().int().nonnegative(),
+    status: z.enum(RECHARGE_STATUSES).default('pending'),
+    createdAt: z.iso.datetime().optional(),
+    creditedAt: z.iso.datetime().optional(),
+  })
+  .strict();
+
+export const newWithdrawalSchema = z
+  .object({
+    id: recordIdSchema,
+    userId: userIdSchema,
+    amount: money.positive(),
+    status: z.enum(WITHDRAWAL_STATUSES).default('reviewing'),
+    failureReason: z.string().min(1).max(200).optional(),
+    createdAt: z.iso.datetime().optional(),
+    paidAt: z.iso.datetime().optional(),
+  })
+  .strict();
+
+export type NewUser = z.input<typeof newUserSchema>;
+export type NewOrder = z.input<typeof newOrderSchema>;
+export type NewRecharge = z.input<typeof newRechargeSchema>;
+export type NewWithdrawal = z.input<typeof newWithdrawalSchema>;
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+const maskPhone = (p: string | null) => (p ? `${p.slice(0, 3)}****${p.slice(-4)}` : null);
 
 export class PlatformStore implements PlatformAdapter {
   constructor(private readonly ds: DataSource) {}
 
-  async upsertUser(u: NewUser): Promise<void> {
+  async upsertUser(input: NewUser): Promise<void> {
+    const u = newUserSchema.parse(input);
     await this.ds.query(
-      `INSERT INTO platform_users (id, nickname, tier) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET nickname = EXCLUDED.nickname, tier = EXCLUDED.tier`,
-      [u.id, u.nickname, u.tier],
+      `INSERT INTO platform_users (id, nickname, tier, real_name_verified, adult, followers, public_videos, bound_phone, email,
+                                   account_status, violation, live_permission)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id) DO UPDATE SET nickname = EXCLUDED.nickname, tier = EXCLUDED.tier,
+         real_name_verified = EXCLUDED.real_name_verified, adult = EXCLUDED.adult, followers = EXCLUDED.followers,
+         public_videos = EXCLUDED.public_videos, bound_phone = EXCLUDED.bound_phone, email = EXCLUDED.email,
+         account_status = EXCLUDED.account_status, violation = EXCLUDED.violation, live_permission = EXCLUDED.live_permission`,
+      [u.id, u.nickname, u.tier, u.realNameVerified, u.adult, u.followers, u.publicVideos, u.phone ?? null, u.email ?? null,
+        u.accountStatus, u.violation ?? null, u.livePermission],
     );
   }
 
   /** Create or replace an order; the user must exist. */
-  async upsertOrder(o: NewOrder): Promise<void> {
+  async upsertOrder(input: NewOrder): Promise<void> {
+    const o = newOrderSchema.parse(input);
     await this.ds.query(
-      `INSERT INTO platform_orders (id, user_id, product, amount, shipping_fee, status, remote_region, carrier, tracking_no,
-                                    created_at, shipped_at, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()), $11, $12)
+      `INSERT INTO platform_orders (id, user_id, product, amount, shipping_fee, status, remote_region, free_shipping_threshold,
+                                    carrier, tracking_no, logistics_events, created_at, shipped_at, delivered_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($12::timestamptz, now()), $13, $14)
        ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, product = EXCLUDED.product, amount = EXCLUDED.amount,
          shipping_fee = EXCLUDED.shipping_fee, status = EXCLUDED.status, remote_region = EXCLUDED.remote_region,
-         carrier = EXCLUDED.carrier, tracking_no = EXCLUDED.tracking_no, created_at = EXCLUDED.created_at,
+         free_shipping_threshold = EXCLUDED.free_shipping_threshold, carrier = EXCLUDED.carrier,
+         tracking_no = EXCLUDED.tracking_no, logistics_events = EXCLUDED.logistics_events, created_at = EXCLUDED.created_at,
          shipped_at = EXCLUDED.shipped_at, delivered_at = EXCLUDED.delivered_at`,
-      [o.id, o.userId, o.product, o.amount, o.shippingFee, o.status, o.remoteRegion, o.carrier ?? null, o.trackingNo ?? null,
-        o.createdAt ?? null, o.shippedAt ?? null, o.deliveredAt ?? null],
+      [o.id, o.userId, o.product, o.amount, o.shippingFee, o.status, o.remoteRegion, o.freeShippingThreshold, o.carrier ?? null,
+        o.trackingNo ?? null, JSON.stringify(o.logisticsEvents), o.createdAt ?? null, o.shippedAt ?? null, o.deliveredAt ?? null],
+    );
+  }
+
+  async upsertRecharge(input: NewRecharge): Promise<void> {
+    const r = newRechargeSchema.parse(input);
+    await this.ds.query(
+      `INSERT INTO platform_recharges (id, user_id, amount, coins, status, created_at, credited_at)
+       VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamptz, now()), $7)
+       ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, amount = EXCLUDED.amount, coins = EXCLUDED.coins,
+         status = EXCLUDED.status, created_at = EXCLUDED.created_at, credited_at = EXCLUDED.credited_at`,
+      [r.id, r.userId, r.amount, r.coins, r.status, r.createdAt ?? null, r.creditedAt ?? null],
+    );
+  }
+
+  async upsertWithdrawal(input: NewWithdrawal): Promise<void> {
+    const w = newWithdrawalSchema.parse(input);
+    await this.ds.query(
+      `INSERT INTO platform_withdrawals (id, user_id, amount, status, failure_reason, created_at, paid_at)
+       VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamptz, now()), $7)
+       ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, amount = EXCLUDED.amount, status = EXCLUDED.status,
+         failure_reason = EXCLUDED.failure_reason, created_at = EXCLUDED.created_at, paid_at = EXCLUDED.paid_at`,
+      [w.id, w.userId, w.amount, w.status, w.failureReason ?? null, w.createdAt ?? null, w.paidAt ?? null],
     );
   }
 
@@ -65,29 +149,76 @@ export class PlatformStore implements PlatformAdapter {
     return (await this.ds.query(`SELECT 1 FROM platform_users WHERE id = $1`, [id])).length > 0;
   }
 
-  async findCustomer(userId: string): Promise<CustomerFacts | null> {
-    const [r] = await this.ds.query(`SELECT id, nickname, tier FROM platform_users WHERE id = $1`, [userId]);
-    return r ? { userId: r.id, nickname: r.nickname, tier: r.tier } : null;
-  }
-
-  /** The order if it belongs to the user; another user's order is as good as unknown. */
-  async findOrder(userId: string, orderId: string): Promise<OrderFacts | null> {
-    const [r] = await this.ds.query(`SELECT * FROM platform_orders WHERE id = $1 AND user_id = $2`, [orderId, userId]);
+  async findAccount(userId: string): Promise<AccountFacts | null> {
+    const [r] = await this.ds.query(`SELECT * FROM platform_users WHERE id = $1`, [userId]);
     if (!r) return null;
-    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {
-      orderId: r.id,
-      product: r.product,
-      amount: Number(r.amount),
-      shippingFee: Number(r.shipping_fee),
-      status: r.status,
-      remoteRegion: r.remote_region,
-      freeShippingThreshold: SHOP_FREE_SHIPPING_THRESHOLD,
-      carrier: r.carrier,
-      trackingNo: r.tracking_no,
-      createdAt: iso(r.created_at)!,
-      shippedAt: iso(r.shipped_at),
-      deliveredAt: iso(r.delivered_at),
+      userId: r.id,
+      nickname: r.nickname,
+      tier: r.tier,
+      realNameVerified: r.real_name_verified,
+      adult: r.adult,
+      followers: r.followers,
+      publicVideos: r.public_videos,
+      phoneMasked: maskPhone(r.bound_phone),
+      status: r.account_status,
+      violation: r.violation,
+      livePermission: r.live_permission,
     };
   }
+
+  async findOrder(userId: string, orderId: string): Promise<OrderFacts | null> {
+    const [r] = await this.ds.query(`SELECT * FROM platform_orders WHERE id = $1 AND user_id = $2`, [orderId, userId]);
+    return r ? orderFacts(r) : null;
+  }
+
+  async recentOrders(userId: string, limit: number): Promise<OrderFacts[]> {
+    const rows = await this.ds.query(`SELECT * FROM platform_orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
+      userId,
+      limit,
+    ]);
+    return rows.map(orderFacts);
+  }
+
+  async recentRecharges(userId: string, limit: number): Promise<RechargeRecord[]> {
+    const rows = await this.ds.query(`SELECT * FROM platform_recharges WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`, [userId, limit]);
+    return rows.map((r: Record<string, unknown>) => ({
+      id: String(r.id),
+      amount: Number(r.amount),
+      coins: Number(r.coins),
+      status: r.status as RechargeRecord['status'],
+      createdAt: iso(r.created_at as Date)!,
+      creditedAt: iso(r.credited_at as Date | null),
+    }));
+  }
+
+  async recentWithdrawals(userId: string, limit: number): Promise<WithdrawalRecord[]> {
+    const rows = await this.ds.query(`SELECT * FROM platform_withdrawals WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`, [userId, limit]);
+    return rows.map((r: Record<string, unknown>) => ({
+      id: String(r.id),
+      amount: Number(r.amount),
+      status: r.status as WithdrawalRecord['status'],
+      failureReason: (r.failure_reason as string | null) ?? null,
+      createdAt: iso(r.created_at as Date)!,
+      paidAt: iso(r.paid_at as Date | null),
+    }));
+  }
+}
+
+function orderFacts(r: Record<string, any>): OrderFacts {
+  return {
+    orderId: r.id,
+    product: r.product,
+    amount: Number(r.amount),
+    shippingFee: Number(r.shipping_fee),
+    status: r.status,
+    remoteRegion: r.remote_region,
+    freeShippingThreshold: Number(r.free_shipping_threshold),
+    carrier: r.carrier,
+    trackingNo: r.tracking_no,
+    logisticsEvents: r.logistics_events,
+    createdAt: iso(r.created_at)!,
+    shippedAt: iso(r.shipped_at),
+    deliveredAt: iso(r.delivered_at),
+  };
 }

@@ -2,7 +2,7 @@ import express from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ChartRejectedError, listChartVersions, loadChartDefinition, publishChart } from '../db/chart-registry';
-import { newOrderSchema, newUserSchema, type PlatformStore } from '../platform/store';
+import { newOrderSchema, newRechargeSchema, newUserSchema, newWithdrawalSchema, type PlatformStore } from '../platform/store';
 import { ApiError } from './errors';
 import { parseWith, requireBearer, route } from './http';
 
@@ -22,8 +22,11 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
 
   r.put('/users/:id', route(async (req, res) => {
     const user = parseWith(newUserSchema, { ...req.body, id: req.params.id });
-    await store.upsertUser(user);
-    res.json(user);
+    await store.upsertUser(user).catch((err: { code?: string }) => {
+      if (err.code === '23505') throw new ApiError(409, 'contact_in_use', 'another user has this phone or e-mail bound');
+      throw err;
+    });
+    res.json(await store.findAccount(user.id));
   }));
 
   r.put('/orders/:id', route(async (req, res) => {
@@ -37,6 +40,20 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
     const order = await store.findOrder(req.params.userId as string, req.params.id as string);
     if (!order) throw new ApiError(404, 'order_not_found', `no order ${req.params.id} for ${req.params.userId}`);
     res.json(order);
+  }));
+
+  r.put('/recharges/:id', route(async (req, res) => {
+    const recharge = parseWith(newRechargeSchema, { ...req.body, id: req.params.id });
+    if (!(await store.userExists(recharge.userId))) throw new ApiError(404, 'user_not_found', `no platform user ${recharge.userId}`);
+    await store.upsertRecharge(recharge);
+    res.json(recharge);
+  }));
+
+  r.put('/withdrawals/:id', route(async (req, res) => {
+    const withdrawal = parseWith(newWithdrawalSchema, { ...req.body, id: req.params.id });
+    if (!(await store.userExists(withdrawal.userId))) throw new ApiError(404, 'user_not_found', `no platform user ${withdrawal.userId}`);
+    await store.upsertWithdrawal(withdrawal);
+    res.json(withdrawal);
   }));
 
   // Chart registry: new conversations start on the latest published version; running ones keep theirs.

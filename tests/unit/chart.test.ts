@@ -6,7 +6,7 @@ import { stateName, type ConversationSnapshot } from '../../machines/conversatio
 import * as interpret from '../../machines/interpret';
 import type { ActorOutcome, Invocation } from '../../machines/interpret';
 import { MENU_GROUPS, replies } from '../../machines/replies';
-import type { AnswerView, ChartEvent, OrderView, ScoredCandidate, Understanding } from '../../machines/types';
+import type { AccountView, AnswerView, ChartEvent, KnownOrder, OrderView, ScoredCandidate, Understanding } from '../../machines/types';
 import type { Channel, Reply } from '../../common/types';
 
 // The committed chart, run with no server: the same definition `npm start` publishes to the registry.
@@ -56,6 +56,22 @@ const ORDER: OrderView = {
   daysSinceDelivered: 2,
 };
 
+const LIVE_PERMISSION = answerView('live.permission', '开通直播', false);
+const PAID_ORDER: KnownOrder = { ...ORDER, orderId: '6921000000000011', product: '香薰蜡烛', amount: 39, status: 'paid', daysSinceDelivered: null, freeShippingThreshold: 59 };
+const OTHER_PAID_ORDER: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000012', product: '陶瓷马克杯', amount: 88 };
+const ACCOUNT: AccountView = {
+  realNameVerified: true,
+  adult: true,
+  followers: 312,
+  publicVideos: 4,
+  phoneMasked: null,
+  status: 'normal',
+  violation: null,
+  livePermission: 'none',
+  lastRecharge: null,
+  lastWithdrawal: null,
+};
+
 function candidate(a: AnswerView, score: number): ScoredCandidate {
   return { intent: a.intent, title: a.title, menuLabel: a.title.slice(0, 6), score };
 }
@@ -82,6 +98,10 @@ const fail = (error = 'activity failed'): ActorOutcome => ({ ok: false, error })
 interface Script {
   understand?: ActorOutcome;
   handoff?: ActorOutcome;
+  /** findOrders: the user's orders (none unless scripted). */
+  orders?: ActorOutcome;
+  /** lookupAccount: the user's account (unknown unless scripted). */
+  account?: ActorOutcome;
 }
 
 class FakeActors {
@@ -94,6 +114,8 @@ class FakeActors {
       if (!this.script.understand) throw new Error('the test did not expect understanding to run');
       return this.script.understand;
     }
+    if (inv.src === 'findOrders') return this.script.orders ?? ok({ orders: [] });
+    if (inv.src === 'lookupAccount') return this.script.account ?? ok({ found: false });
     return this.script.handoff ?? ok({ ticketId: 'T-1', status: 'queued' });
   };
 
@@ -171,6 +193,8 @@ describe('dialogue chart structure', () => {
       understand: ActorOutcome;
       handoff: ActorOutcome;
       lookup: ActorOutcome;
+      orders?: ActorOutcome;
+      account?: ActorOutcome;
     }
     const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
       { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
@@ -195,6 +219,7 @@ describe('dialogue chart structure', () => {
       { label: 'shipping fee question', event: message('运费多少'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
+      { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
     ];
     const found = ok({ found: true, freeShippingThreshold: 59, order: ORDER });
     const stimuli: Stimulus[] = [];
@@ -205,13 +230,34 @@ describe('dialogue chart structure', () => {
       if (mayHandOff.has(u.label)) {
         stimuli.push({ ...u, label: `${u.label} (agents unavailable)`, handoff: fail('no agents'), lookup: found });
       }
+      if (u.label === 'shipping fee question') {
+        stimuli.push({ ...u, label: 'shipping fee, one order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
+        stimuli.push({ ...u, label: 'shipping fee, two orders', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER, OTHER_PAID_ORDER] }) });
+        stimuli.push({ ...u, label: 'order search down', handoff: ok({}), lookup: found, orders: fail('platform down') });
+      }
+      if (u.label === 'live question') {
+        stimuli.push({ ...u, label: 'live question, known account', handoff: ok({}), lookup: found, account: ok({ found: true, account: ACCOUNT }) });
+        stimuli.push({ ...u, label: 'account system down', handoff: ok({}), lookup: found, account: fail('platform down') });
+      }
       if (u.label === 'order number') {
         stimuli.push({ ...u, label: 'unknown order', handoff: ok({}), lookup: ok({ found: false, freeShippingThreshold: 59 }) });
         stimuli.push({ ...u, label: 'order system down', handoff: ok({}), lookup: fail('platform down') });
       }
     }
-    const outcomeFor = (stim: Stimulus, src: string) =>
-      src === 'understand' ? stim.understand : src === 'lookupOrder' ? stim.lookup : stim.handoff;
+    const outcomeFor = (stim: Stimulus, src: string): ActorOutcome => {
+      switch (src) {
+        case 'understand':
+          return stim.understand;
+        case 'lookupOrder':
+          return stim.lookup;
+        case 'findOrders':
+          return stim.orders ?? ok({ orders: [] });
+        case 'lookupAccount':
+          return stim.account ?? ok({ found: false });
+        default:
+          return stim.handoff;
+      }
+    };
 
     const visited = new Set<string>();
     const mark = (s: ConversationSnapshot) => {
@@ -292,7 +338,7 @@ describe('dialogue chart structure', () => {
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);
-    expect(found.map((f) => f.invoke.src).sort()).toEqual(['lookupOrder', 'requestHandoff', 'understand']);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'requestHandoff', 'understand']);
     for (const { path, invoke } of found) {
       expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
       expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
@@ -692,7 +738,11 @@ describe('persisting the chart', () => {
 
 describe('dialogue state tracking', () => {
   /** A runner for order conversations: understanding by text, order lookups recorded. */
-  function orderActors(understandings: Record<string, Understanding>, lookup: ActorOutcome = ok({ found: true, freeShippingThreshold: 59, order: ORDER })) {
+  function orderActors(
+    understandings: Record<string, Understanding>,
+    lookup: ActorOutcome = ok({ found: true, freeShippingThreshold: 59, order: ORDER }),
+    orders: ActorOutcome = ok({ orders: [] }),
+  ) {
     const calls: Invocation[] = [];
     const run = async (inv: Invocation): Promise<ActorOutcome> => {
       calls.push(inv);
@@ -703,6 +753,8 @@ describe('dialogue state tracking', () => {
         return ok(u);
       }
       if (inv.src === 'lookupOrder') return lookup;
+      if (inv.src === 'findOrders') return orders;
+      if (inv.src === 'lookupAccount') return ok({ found: false });
       return ok({ ticketId: 'T-1', status: 'queued' });
     };
     return { calls, run, lookups: () => calls.filter((c) => c.src === 'lookupOrder').map((c) => c.input) };
@@ -787,5 +839,77 @@ describe('dialogue state tracking', () => {
     const angry = { ...nlu([[TRAFFIC, 0.8]]), emotion: { label: 'angry' as const, score: 0.9 } };
     const s = await send(begin(), '破平台我的视频怎么又没流量', orderActors({ '破平台我的视频怎么又没流量': angry }).run);
     expect(kinds(s).slice(0, 3)).toEqual(['system', 'apology', 'answer']);
+  });
+});
+
+describe("the user's own orders and account", () => {
+  const CANCEL = answerView('order.cancel', '取消订单', false);
+  const DELIVERED: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000013', product: '羊毛围巾', status: 'delivered', daysSinceDelivered: 3 };
+
+  it('uses the only order that fits the topic without asking for a number', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '我想取消订单', {
+      understand: ok(nlu([[CANCEL, 0.8]])),
+      orders: ok({ orders: [DELIVERED, PAID_ORDER] }),
+    });
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.asked).toEqual([]);
+    expect(s.context.slots.orderId?.value).toBe(PAID_ORDER.orderId);
+    expect(texts(s).join('\n')).toContain(`订单 ${PAID_ORDER.orderId}（香薰蜡烛）还没发货，可以直接取消`);
+  });
+
+  it('offers the fitting orders as a numbered list naming number, product and status, and answers the picked one', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '运费多少', {
+      understand: ok(nlu([[SHIPPING_FEE, 0.8]])),
+      orders: ok({ orders: [PAID_ORDER, OTHER_PAID_ORDER, DELIVERED] }),
+    });
+    expect(stateName(s)).toBe('choosingOrder');
+    const question = s.context.outbox.at(-1)!;
+    expect(question.options?.map((o) => o.orderId)).toEqual([PAID_ORDER.orderId, OTHER_PAID_ORDER.orderId, undefined]);
+    expect(question.options?.[1].label).toBe(`订单 ${OTHER_PAID_ORDER.orderId}｜陶瓷马克杯｜已付款，待发货`);
+    s = await say(s, actors, '2');
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(texts(s)[0]).toContain('陶瓷马克杯）实付 88 元');
+    expect(actors.callsTo('understand')).toHaveLength(1); // the pick needed no understanding
+  });
+
+  it('asks for the order number only when the platform has no order for the user', async () => {
+    const actors = new FakeActors();
+    const s = await say(begin(), actors, '运费多少', { understand: ok(nlu([[SHIPPING_FEE, 0.8]])), orders: ok({ orders: [] }) });
+    expect(stateName(s)).toBe('collectingOrder');
+    expect(texts(s).at(-1)).toContain('订单号');
+  });
+
+  it("answers free shipping from the order's own shop threshold, both ways", async () => {
+    const below = await say(begin(), new FakeActors(), '能包邮吗', {
+      understand: ok(nlu([[FREE_SHIPPING, 0.8]])),
+      orders: ok({ orders: [{ ...PAID_ORDER, amount: 79, freeShippingThreshold: 99 }] }),
+    });
+    expect(texts(below)[1]).toContain('还差 20 元才满 99 元包邮');
+    const above = await say(begin(), new FakeActors(), '能包邮吗', {
+      understand: ok(nlu([[FREE_SHIPPING, 0.8]])),
+      orders: ok({ orders: [{ ...PAID_ORDER, amount: 99, shippingFee: 0, freeShippingThreshold: 99 }] }),
+    });
+    expect(texts(above)[1]).toContain('已满 99 元，可以包邮');
+  });
+
+  it('says which live-streaming conditions the account meets and the step for the one it misses', async () => {
+    const s = await say(begin(), new FakeActors(), '我才300多个粉 这样能播吗', {
+      understand: ok(nlu([[LIVE_PERMISSION, 0.8]])),
+      account: ok({ found: true, account: ACCOUNT }),
+    });
+    const facts = texts(s)[1]; // after the greeting
+    expect(facts).toContain('还差 1 项');
+    expect(facts).toContain('绑定手机号');
+    expect(facts).toContain('已满足「完成实名认证」「年满 18 周岁」「账号状态正常」');
+    expect(facts).toContain('粉丝数不影响开播（您现在有 312 个粉丝）');
+    expect(texts(s)[2]).toBe(replies.answer(LIVE_PERMISSION).text); // then the general answer
+  });
+
+  it('gives the general answer when the account cannot be read', async () => {
+    const s = await say(begin(), new FakeActors(), '怎么开直播', { understand: ok(nlu([[LIVE_PERMISSION, 0.8]])), account: fail() });
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(texts(s)[1]).toBe(replies.answer(LIVE_PERMISSION).text);
   });
 });

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+
+// The bot answers from what the platform knows about the user: orders (picked without asking where it can),
+// each order's shop free-shipping threshold, account facts. Fixtures are made through the admin API.
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack('user_data');
+});
+afterAll(async () => stack?.teardown());
+
+async function admin(path: string, body: unknown) {
+  const res = await fetch(`${stack.baseUrl}/api/admin${path}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+const allText = (body: { replies: Array<{ text: string }> }) => body.replies.map((r) => r.text).join('\n');
+
+describe('orders the bot looks up itself', () => {
+  it('answers 运费 then 包邮 from the one fitting order, below its shop threshold, without asking for a number', async () => {
+    await admin('/users/shopper-below', { nickname: '小雨' });
+    await admin('/orders/7000000000000001', { userId: 'shopper-below', product: '香薰蜡烛', amount: 39, shippingFee: 6, status: 'paid', freeShippingThreshold: 59, createdAt: hoursAgo(2) });
+    await admin('/orders/7000000000000002', { userId: 'shopper-below', product: '旧书架', amount: 120, status: 'delivered', createdAt: hoursAgo(400), deliveredAt: hoursAgo(300) });
+    const fee = await stack.post('app', { userId: 'shopper-below', text: '我刚拍的那单运费是多少啊' });
+    expect(fee.body.state).toBe('answering.awaitingFeedback');
+    expect(allText(fee.body)).toContain('订单 7000000000000001（香薰蜡烛）实付 39 元，运费 6 元');
+    expect(allText(fee.body)).not.toContain('请提供订单号');
+    const free = await stack.post('app', { userId: 'shopper-below', text: '那能包邮吗' });
+    expect(free.body.intent.name).toBe('order.free_shipping');
+    expect(allText(free.body)).toContain('还差 20 元才满 59 元包邮');
+    expect(allText(free.body)).not.toContain('请提供订单号');
+  });
+
+  it('says an order at its shop threshold ships free', async () => {
+    await admin('/users/shopper-above', { nickname: '阿木' });
+    await admin('/orders/7000000000000003', { userId: 'shopper-above', product: '登山背包', amount: 99, status: 'paid', freeShippingThreshold: 99 });
+    const free = await stack.post('web', { userId: 'shopper-above', text: '这单能包邮吗' });
+    expect(allText(free.body)).toContain('实付 99 元，已满 99 元，可以包邮');
+  });
+
+  it('offers several fitting orders as a numbered pick naming number, product and status', async () => {
+    await admin('/users/shopper-many', { nickname: '多多' });
+    await admin('/orders/7000000000000004', { userId: 'shopper-many', product: '保温杯', amount: 69, status: 'paid', createdAt: hoursAgo(3) });
+    await admin('/orders/7000000000000005', { userId: 'shopper-many', product: '蓝牙音箱', amount: 199, status: 'paid', createdAt: hoursAgo(5) });
+    const asked = await stack.post('app', { userId: 'shopper-many', text: '我想改一下收货地址' });
+    expect(asked.body.state).toBe('choosingOrder');
+    const question = asked.body.replies.at(-1);
+    expect(question.options.slice(0, 2)).toEqual([
+      { key: '1', label: '订单 7000000000000004｜保温杯｜已付款，待发货', orderId: '7000000000000004' },
+      { key: '2', label: '订单 7000000000000005｜蓝牙音箱｜已付款，待发货', orderId: '7000000000000005' },
+    ]);
+    const picked = await stack.post('app', { userId: 'shopper-many', text: '2' });
+    expect(picked.body.state).toBe('answering.awaitingFeedback');
+    expect(allText(picked.body)).toContain('订单 7000000000000005（蓝牙音箱）还没发货，可以修改收货地址');
+  });
+
+  it('asks for the order number only when the platform has no order for the user', async () => {
+    await admin('/users/shopper-none', { nickname: '新人' });
+    const asked = await stack.post('app', { userId: 'shopper-none', text: '我的快递到哪了' });
+    expect(asked.body.state).toBe('collectingOrder');
+    expect(allText(asked.body)).toContain('订单号');
+  });
+
+  it('tells where a shipped order is from its latest logistics event', async () => {
+    await admin('/users/shopper-track', { nickname: '追单' });
+    await admin('/orders/7000000000000006', {
+      userId: 'shopper-track', product: '跑步鞋', amount: 299, status: 'shipped', carrier: '顺达快递', trackingNo: 'SD900',
+      logisticsEvents: [
+        { at: hoursAgo(30), text: '商家已发货' },
+        { at: hoursAgo(4), text: '快件已到达【杭州转运中心】' },
+      ],
+    });
+    const res = await stack.post('app', { userId: 'shopper-track', text: '物流怎么一直不动' });
+    expect(allText(res.body)).toContain('最新物流');
+    expect(allText(res.body)).toContain('快件已到达【杭州转运中心】');
+  });
+});
+
+describe('answers from the account', () => {
+  it('says which live-streaming condition is missing for a user who misses one, and how to meet it', async () => {
+    const user = await admin('/users/streamer-1', { nickname: '小播', realNameVerified: true, adult: true, followers: 312 });
+    expect(user.body).toMatchObject({ realNameVerified: true, followers: 312, phoneMasked: null });
+    const res = await stack.post('app', { userId: 'streamer-1', text: '我才300多个粉 这样能播吗' });
+    expect(res.body.intent.name).toBe('live.permission');
+    const text = allText(res.body);
+    expect(text).toContain('还差 1 项');
+    expect(text).toContain('绑定手机号：在「我-设置-账号与安全-手机号绑定」绑定手机号');
+    expect(text).toContain('粉丝数不影响开播');
+  });
+
+  it('reports a pending recharge from the wallet records', async () => {
+    await admin('/users/payer-1', { nickname: '充值用户', phone: '13800001111' });
+    await admin('/recharges/R1', { userId: 'payer-1', amount: 30, coins: 300, status: 'pending', createdAt: hoursAgo(0.2) });
+    const res = await stack.post('app', { userId: 'payer-1', text: '充值的星币怎么还没到账' });
+    expect(res.body.intent.name).toBe('pay.recharge');
+    expect(allText(res.body)).toMatch(/分钟前充值的 30 元（300 星币）还在处理中/);
+  });
+
+  it('refuses bad account facts with a clear error', async () => {
+    const bad = await admin('/users/bad-facts', { nickname: 'x', followers: -1, phone: '123', unknownField: true });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_request');
+    const taken = await admin('/users/copycat', { nickname: '撞号', phone: '13800001111' });
+    expect(taken.status).toBe(409);
+    const orphan = await admin('/recharges/R2', { userId: 'nobody-here', amount: 6, coins: 60 });
+    expect(orphan.status).toBe(404);
+  });
+});
