@@ -3,7 +3,8 @@ export type Channel = 'app' | 'web' | 'email' | 'phone';
 export const CHANNELS: readonly Channel[] = ['app', 'web', 'email', 'phone'];
 
 export type ReplyKind = 'answer' | 'question' | 'offer' | 'apology' | 'handoff' | 'menu' | 'system';
-export interface ReplyOption { key: string; label: string; intent?: string }
+/** A numbered choice; `orderId` on an order option (which also names product and status in its label). */
+export interface ReplyOption { key: string; label: string; intent?: string; orderId?: string }
 export interface Reply { text: string; kind: ReplyKind; options?: ReplyOption[] }
 
 /** The recognised intent of a message; `model` names the model version that decided it, e.g. "intent@v3". */
