@@ -5,6 +5,8 @@ export interface PlannedMessage {
   userId: string;
   messageId: string;
   text: string;
+  /** The user's first message: it starts their conversation's workflow (update-with-start). */
+  opensConversation: boolean;
 }
 
 /**
@@ -17,7 +19,7 @@ export type Lane = PlannedMessage[];
 export function conversationLanes(conversations: number, turns: number): Lane[] {
   return Array.from({ length: conversations }, (_, c) => {
     const userId = `bench-${c}`;
-    return Array.from({ length: turns }, (_, t) => ({ userId, messageId: `b-${c}-${t}`, text: conversationLine(c, t, userId) }));
+    return Array.from({ length: turns }, (_, t) => ({ userId, messageId: `b-${c}-${t}`, text: conversationLine(c, t, userId), opensConversation: t === 0 }));
   });
 }
 
@@ -26,7 +28,7 @@ export function firstTurnLanes(messages: number, lanes: number): Lane[] {
   const out: Lane[] = Array.from({ length: Math.min(lanes, messages) }, () => []);
   for (let i = 0; i < messages; i++) {
     const userId = `first-${i}`;
-    out[i % out.length].push({ userId, messageId: `f-${i}`, text: openingLine(i, userId) });
+    out[i % out.length].push({ userId, messageId: `f-${i}`, text: openingLine(i, userId), opensConversation: true });
   }
   return out;
 }

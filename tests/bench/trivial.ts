@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { PlannedMessage } from './plan';
-import { echoUpdate, trivial } from './trivial-workflow';
+import { echoUpdate, trivial, type EchoMessage } from './trivial-workflow';
 
 export const TRIVIAL_QUEUE = 'bench-trivial';
 
@@ -28,24 +28,18 @@ export async function startTrivialWorker(temporalAddress: string): Promise<Child
  * Temporal calls around it. It calls Temporal directly: the trivial baseline is Temporal alone.
  */
 export function trivialSender(client: Client): (msg: PlannedMessage) => Promise<void> {
-  const started = new Set<string>();
   return async (msg) => {
     const workflowId = `trivial-${msg.userId}`;
-    const arg = { messageId: msg.messageId, text: msg.text };
+    const args: [EchoMessage] = [{ messageId: msg.messageId, text: msg.text }];
     const updateId = `msg-${msg.messageId}`;
-    if (started.has(msg.userId)) {
-      await client.workflow.getHandle(workflowId).executeUpdate(echoUpdate, { args: [arg], updateId });
-    } else {
-      await client.workflow.executeUpdateWithStart(echoUpdate, {
-        args: [arg],
-        updateId,
-        startWorkflowOperation: new WithStartWorkflowOperation(trivial, {
-          workflowId,
-          taskQueue: TRIVIAL_QUEUE,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      });
-      started.add(msg.userId);
+    if (!msg.opensConversation) {
+      await client.workflow.getHandle(workflowId).executeUpdate(echoUpdate, { args, updateId });
+      return;
     }
+    await client.workflow.executeUpdateWithStart(echoUpdate, {
+      args,
+      updateId,
+      startWorkflowOperation: new WithStartWorkflowOperation(trivial, { workflowId, taskQueue: TRIVIAL_QUEUE, workflowIdConflictPolicy: 'USE_EXISTING' }),
+    });
   };
 }
