@@ -1,4 +1,5 @@
-import type { LookupOrderInput, OrderLookup } from '../../machines/types';
+import type { DataSource } from 'typeorm';
+import { PlatformStore, newOrderSchema, newUserSchema } from '../../platform/store';
 
 /** What a line of the script does in the dialogue; only questions open a conversation in the first-turn run. */
 export type Act = 'greeting' | 'question' | 'followUp' | 'feedback' | 'pick';
@@ -71,27 +72,27 @@ export function orderIdOf(userId: string): string {
   return `6921${String(hash).padStart(12, '0')}`;
 }
 
-/** The order each bench user owns: 39 元 paid plus 6 元 shipping (below the 59 元 free-shipping line), shipped. */
-export function benchOrderOf(userId: string) {
-  return {
-    id: orderIdOf(userId),
-    userId,
-    product: '蓝牙耳机',
-    amount: 39,
-    shippingFee: 6,
-    status: 'shipped' as const,
-    remoteRegion: false,
-    carrier: '中通快递',
-    trackingNo: '75300000000001',
-  };
-}
-
-/** The platform stand-in's free-shipping line for its shops. */
-const FREE_SHIPPING_THRESHOLD = 59;
-
-/** What the `lookupOrder` activity answers for a bench user's order (the in-process floor runs without a database). */
-export function benchOrderLookup(input: LookupOrderInput): OrderLookup {
-  const { id, userId, ...order } = benchOrderOf(input.userId);
-  if (id !== input.orderId) return { found: false };
-  return { found: true, freeShippingThreshold: FREE_SHIPPING_THRESHOLD, order: { orderId: id, ...order, daysSinceDelivered: null } };
+/**
+ * Each simulated user exists in the platform stand-in and owns one order the script asks about: 39 元 paid plus
+ * 6 元 shipping (below the 59 元 free-shipping line), shipped yesterday. Written through the admin API's
+ * schemas, so every other field of the stand-in gets its default.
+ */
+export async function seedBenchUsers(ds: DataSource, users: string[]): Promise<void> {
+  const platform = new PlatformStore(ds);
+  for (const userId of users) {
+    await platform.upsertUser(newUserSchema.parse({ id: userId, nickname: userId }));
+    await platform.upsertOrder(
+      newOrderSchema.parse({
+        id: orderIdOf(userId),
+        userId,
+        product: '蓝牙耳机',
+        amount: 39,
+        shippingFee: 6,
+        status: 'shipped',
+        carrier: '中通快递',
+        trackingNo: '75300000000001',
+        shippedAt: new Date(Date.now() - 86_400_000).toISOString(),
+      }),
+    );
+  }
 }

@@ -22,15 +22,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import type { DataSource } from 'typeorm';
 import type { TurnResponse } from '../../common/types';
-import { PlatformStore, newOrderSchema, newUserSchema } from '../../platform/store';
 import { seededDatabase, startTemporal } from '../support/stack';
 import { runFloor, type FloorTurn } from './floor';
 import { checkStoredData, type IntegrityCounts } from './integrity';
 import { driveLanes, sendToChannel, sleep, type ChannelResult, type Timed } from './load';
 import { conversationLanes, firstTurnLanes, usersOf, type PlannedMessage } from './plan';
-import { benchOrderOf } from './script';
+import { seedBenchUsers } from './script';
 import { formatPercentiles, ms, percentiles, tally } from './stats';
 import { startTrivialWorker, trivialSender } from './trivial';
 
@@ -77,16 +75,6 @@ async function main(): Promise<number> {
     await Promise.all([...system, ...(trivialWorker ? [trivialWorker] : [])].map(stopProcess));
     await env.teardown();
     await ds.destroy();
-  }
-}
-
-/** Each simulated user exists in the platform stand-in and owns one order the script asks about. */
-async function seedBenchUsers(ds: DataSource, users: string[]): Promise<void> {
-  const platform = new PlatformStore(ds);
-  for (const id of users) {
-    // Through the admin API's schemas, so every field the stand-in has gets its default.
-    await platform.upsertUser(newUserSchema.parse({ id, nickname: id }));
-    await platform.upsertOrder(newOrderSchema.parse({ ...benchOrderOf(id), shippedAt: new Date(Date.now() - 86_400_000).toISOString() }));
   }
 }
 
@@ -215,8 +203,9 @@ function floorSection(floor: FloorTurn[]): string[] {
   const perCoreSecond = (turns: FloorTurn[]) => ((turns.length / turns.reduce((sum, t) => sum + t.ms, 0)) * 1000).toFixed(0);
   const latencies = (turns: FloorTurn[]) => formatPercentiles(percentiles(turns.map((t) => t.ms)));
   return [
-    `in-process floor (committed chart + the real understand activity: both ONNX models + retrieval; no Temporal/HTTP/DB; same script), ${floor.length} turns, one at a time:`,
-    `  understood turns, ${understood.length}:   ${latencies(understood)}   ${perCoreSecond(understood)} turns/s on one core`,
+    `in-process floor (committed chart + the worker's activities called directly: understand = both ONNX models + retrieval; no Temporal/HTTP, turns not stored; same script), ${floor.length} turns, one at a time:`,
+    `  understood turns, ${understood.length} (${understood.filter((t) => t.lookedUpPlatform).length} also looked up the platform in PostgreSQL):   ` +
+      `${latencies(understood)}   ${perCoreSecond(understood)} turns/s on one core`,
     `  other turns, ${other.length}:   ${latencies(other)}`,
     `  all turns:   mean ${ms(floor.reduce((sum, t) => sum + t.ms, 0) / floor.length)}   ${perCoreSecond(floor)} turns/s on one core`,
   ];
