@@ -11,6 +11,10 @@ const RETRIEVAL_WEIGHT = 0.5;
 const META_PROBABLE = 0.5;
 const META_CERTAIN = 0.8;
 const MODEL_CANDIDATES = 5;
+/** Detail matches below this are not reported: too weak to answer with. */
+const DETAIL_FLOOR = 0.25;
+/** An explicit change of subject: the message is read on its own, not inside the current topic. */
+const SWITCH_MARKER = /^(?:对了|顺便|另外|还有个|换个|再问个|再问一个|我还想问|还想问)/;
 
 function toAnswerView(e: KnowledgeEntry): AnswerView {
   return { intent: e.intent, title: e.title, solution: e.solution, alternative: e.alternative, policy: e.policy, conversion: e.conversion };
@@ -34,13 +38,21 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     const retrieved = new Map(index.search(text, 6).map((c) => [c.intent, c]));
     const modelTopics = intent.scores.filter((s) => index.entry(s.label)).slice(0, MODEL_CANDIDATES);
     const modelScore = new Map(modelTopics.map((s) => [s.label, s.score]));
+    // Inside a topic the message is also scored against that topic's follow-up questions.
+    // The chart says how strongly: a prior that the conversation continues, and the weight of a detail match,
+    // combined with the model and retrieval by noisy-OR — so "要准备啥材料" after the minor-refund answer stays there.
+    const inTopic = input.topic && index.entry(input.topic.intent) && !SWITCH_MARKER.test(text) ? input.topic : null;
+    const topic = inTopic?.intent ?? null;
+    const detail = topic ? index.searchDetails(topic, text) : undefined;
+    const ids = new Set([...modelScore.keys(), ...retrieved.keys(), ...(topic ? [topic] : [])]);
 
-    let candidates: ScoredCandidate[] = [...new Set([...modelScore.keys(), ...retrieved.keys()])].map((id) => {
+    let candidates: ScoredCandidate[] = [...ids].map((id) => {
       const entry = index.entry(id)!;
       const p = modelScore.get(id) ?? 0;
       const r = retrieved.get(id)?.score ?? 0;
+      const here = inTopic && id === topic ? (1 - inTopic.prior) * (1 - inTopic.detailWeight * (detail?.score ?? 0)) : 1;
       const prior = input.group && id.startsWith(input.group + '.') ? GROUP_PRIOR : 1;
-      const score = Math.min(1, (1 - (1 - p) * (1 - RETRIEVAL_WEIGHT * r)) * prior);
+      const score = Math.min(1, (1 - (1 - p) * (1 - RETRIEVAL_WEIGHT * r) * here) * prior);
       return { intent: id, title: entry.title, menuLabel: entry.menuLabel, score: round(score) };
     });
     candidates = candidates.sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent)).slice(0, 3);
@@ -57,6 +69,9 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     for (const c of candidates) answers[c.intent] = toAnswerView(index.entry(c.intent)!);
     return {
       ...(meta ? { meta: meta.intent, metaExact: meta.exact } : {}),
+      ...(detail && detail.score >= DETAIL_FLOOR
+        ? { detail: { id: detail.detail.id, question: detail.detail.question, answer: detail.detail.answer, score: detail.score } }
+        : {}),
       candidates,
       answers,
       intent: { name: intent.label, confidence: round(intent.confidence), model: `intent@v${versions.intent}` },

@@ -1,5 +1,5 @@
 import { Bm25Index } from './bm25';
-import type { Candidate, KnowledgeEntry, MetaLexicon } from './schema';
+import type { Candidate, KnowledgeDetail, KnowledgeEntry, MetaLexicon } from './schema';
 import { normalize, tokenize } from './tokenize';
 
 /** How much the title + keywords document adds to the best matching example question. */
@@ -19,6 +19,8 @@ export class KnowledgeIndex {
   private readonly keywords = new Bm25Index();
   private readonly questionOwner: number[] = [];
   private readonly byIntent = new Map<string, KnowledgeEntry>();
+  /** Per topic: BM25 over its detail nodes' question + examples, one document per phrasing. */
+  private readonly detailIndexes = new Map<string, { index: Bm25Index; owner: KnowledgeDetail[] }>();
 
   constructor(readonly entries: KnowledgeEntry[], private readonly lexicon: MetaLexicon, readonly version = 0) {
     entries.forEach((entry, i) => {
@@ -28,6 +30,14 @@ export class KnowledgeIndex {
         this.questionOwner.push(i);
       }
       this.keywords.add(tokenize([entry.title, ...entry.keywords].join(' ')));
+      const details = { index: new Bm25Index(), owner: [] as KnowledgeDetail[] };
+      for (const d of entry.details) {
+        for (const phrasing of [d.question, ...d.examples]) {
+          details.index.add(tokenize(phrasing));
+          details.owner.push(d);
+        }
+      }
+      this.detailIndexes.set(entry.intent, details);
     });
   }
 
@@ -53,6 +63,23 @@ export class KnowledgeIndex {
       })
       .sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent))
       .slice(0, limit);
+  }
+
+  /**
+   * The topic's detail node (a follow-up question inside it) that best matches the text, scored 0..1 like
+   * `search` (BM25 normalised by the query's self-score), or undefined when none shares a word.
+   */
+  searchDetails(intent: string, text: string): { detail: KnowledgeDetail; score: number } | undefined {
+    const details = this.detailIndexes.get(intent);
+    const terms = tokenize(text);
+    if (!details || details.index.size === 0 || terms.length === 0) return undefined;
+    const scale = Math.max(MIN_SCALE, details.index.selfScore(terms));
+    let best: { detail: KnowledgeDetail; score: number } | undefined;
+    for (const [doc, s] of details.index.score(terms)) {
+      const score = round(Math.min(1, s / scale));
+      if (!best || score > best.score) best = { detail: details.owner[doc], score };
+    }
+    return best;
   }
 
   /**

@@ -87,7 +87,7 @@ export const knowledgeFileSchema = z.array(
 
 /** Short phrases that carry a conversational act rather than a problem. */
 export const metaLexiconSchema = z.record(
-  z.string().regex(/^meta\.[a-z]+$/),
+  z.string().regex(/^meta\.[a-z_]+$/),
   z.object({ exact: z.array(z.string()), contains: z.array(z.string()).default([]) }),
 );
 export type MetaLexicon = z.infer<typeof metaLexiconSchema>;

@@ -66,8 +66,24 @@ const hasCandidate = (context: ChartContext) =>
 function meta(context: ChartContext): string | undefined {
   const nlu = context.nlu;
   if (!nlu?.meta) return undefined;
-  if (nlu.metaExact || nlu.meta === 'meta.human' || context.expecting === 'feedback') return nlu.meta;
+  if (nlu.metaExact || nlu.meta === 'meta.human') return nlu.meta;
+  // "实名早就弄好了 还差啥" contains "弄好了" but asks something: a question never closes the matter (charts that read in topic).
+  if (context.params.readInTopic && CLOSING_ACTS.has(nlu.meta) && isQuestion(context.text)) return undefined;
+  if (context.expecting === 'feedback') return nlu.meta;
   return hasCandidate(context) ? undefined : nlu.meta;
+}
+/** Acts that would close the matter: solved, thanks, bye, will try, resolved by itself, hello. */
+const CLOSING_ACTS = new Set(['meta.affirm', 'meta.thanks', 'meta.goodbye', 'meta.will_try', 'meta.self_resolved', 'meta.greeting']);
+/** Words and marks that make a message a question. */
+const QUESTION = /[?？吗嘛啥哪几]|什么|怎么|咋|多少|多久|能不能|可不可以|是不是|有没有|要不要/;
+const isQuestion = (text: string) => QUESTION.test(text);
+
+/** The current topic's detail node the message asks about, when the chart reads in topic and the topic still leads. */
+function topicDetail(context: ChartContext) {
+  const { nlu, topic, params } = context;
+  const top = nlu?.candidates[0];
+  if (!params.readInTopic || !topic || !nlu?.detail || !top) return undefined;
+  return top.intent === topic.intent && top.score >= params.candidateScore && nlu.detail.score >= params.detailScore ? nlu.detail : undefined;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
 const needsOrder = (context: ChartContext) => !!context.topic && context.params.orderTopics.includes(context.topic.intent);
@@ -154,6 +170,9 @@ export const conversationSetup = setup({
       context.expecting === 'feedback' && (meta(context) === 'meta.affirm' || meta(context) === 'meta.thanks'),
     rejectsAnswer: ({ context }: Ctx) => context.expecting === 'feedback' && meta(context) === 'meta.deny',
     saysThanks: ({ context }: Ctx) => meta(context) === 'meta.thanks',
+    asksTopicDetail: ({ context }: Ctx) => topicDetail(context) !== undefined,
+    willTry: ({ context }: Ctx) => meta(context) === 'meta.will_try',
+    resolvedItself: ({ context }: Ctx) => meta(context) === 'meta.self_resolved',
     complains: ({ context }: Ctx) => meta(context) === 'meta.complaint',
     saysGreeting: ({ context }: Ctx) => meta(context) === 'meta.greeting',
     isBareMeta: ({ context }: Ctx) => meta(context) !== undefined,
@@ -237,6 +256,21 @@ export const conversationSetup = setup({
           replies.offer(topic),
           replies.askIfHelped(),
         ),
+        expecting: 'feedback' as const,
+        choices: [],
+      };
+    }),
+    presentDetail: assign(({ context }: Ctx) => {
+      const detail = topicDetail(context);
+      if (!context.topic || !detail) return {};
+      return {
+        outbox: say(
+          context,
+          isUpset(context) ? replies.apologyForFeelings() : null,
+          replies.detailAnswer(context.topic, detail),
+          replies.askIfHelped(),
+        ),
+        lastIntent: { name: context.topic.intent, confidence: context.nlu?.candidates[0]?.score ?? detail.score },
         expecting: 'feedback' as const,
         choices: [],
       };
@@ -326,6 +360,9 @@ export const actorInputs = {
     conversationId: c.conversationId,
     text: c.text,
     group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
+    ...(c.params.readInTopic
+      ? { topic: c.topic ? { intent: c.topic.intent, prior: c.params.topicPrior, detailWeight: c.params.detailWeight } : null }
+      : {}),
   }),
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
   findOrders: (c: ChartContext): UserInput => ({ userId: c.userId }),

@@ -1,6 +1,6 @@
 import type { Reply, ReplyOption } from '../common/types';
 import { accountFactText } from './account-facts';
-import type { AccountView, AnswerView, KnownOrder, OrderView, ScoredCandidate } from './types';
+import type { AccountView, AnswerView, DetailView, KnownOrder, OrderView, ScoredCandidate } from './types';
 
 // Every sentence the bot says comes from here, so wording is reviewed in one place.
 
@@ -41,6 +41,8 @@ const SIMPLE_REPLIES = [
   'orderUnavailable',
   'goodbye',
   'closedForInactivity',
+  'willTry',
+  'resolvedItself',
 ] as const;
 export type SimpleReply = (typeof SIMPLE_REPLIES)[number];
 export const isSimpleReply = (name: string): name is SimpleReply => (SIMPLE_REPLIES as readonly string[]).includes(name);
@@ -75,6 +77,12 @@ export const replies = {
     kind: 'answer',
     text: `抱歉刚才的方法没帮上忙，您可以再试试这个办法：${a.alternative.summary}\n${numbered(a.alternative.steps)}`,
   }),
+  detailAnswer: (a: AnswerView, d: DetailView): Reply => ({ kind: 'answer', text: `关于「${a.title}」—${d.question}\n${d.answer}` }),
+  willTry: (): Reply => ({
+    kind: 'question',
+    text: '好的，您先按上面的方法试试。如果还有问题，随时回来直接描述就行，我会接着帮您处理～',
+  }),
+  resolvedItself: (): Reply => ({ kind: 'question', text: '太好了，已经恢复就好！还有其他需要帮忙的吗？' }),
   glad: (): Reply => ({ kind: 'question', text: '太好了，问题解决就好！还有其他需要帮忙的吗？' }),
 
   clarify: (choices: ScoredCandidate[]): Reply => ({

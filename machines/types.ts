@@ -67,6 +67,15 @@ export interface EmotionView {
   score: number;
 }
 
+/** A follow-up question inside the current topic that the knowledge graph answers (a detail node). */
+export interface DetailView {
+  id: string;
+  question: string;
+  answer: string;
+  /** How well the message matches the node's phrasings, 0..1. */
+  score: number;
+}
+
 /** Output of the `understand` actor. */
 export interface Understanding {
   /** A conversational act (meta.*) when the message is one. */
@@ -80,6 +89,8 @@ export interface Understanding {
   /** The intent model's verdict, when a model is loaded: taxonomy id (`oos` included) and confidence. */
   intent?: IntentVerdict;
   emotion?: EmotionView;
+  /** The current topic's best-matching detail node, when the message was read inside a topic. */
+  detail?: DetailView;
 }
 
 export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice';
@@ -108,6 +119,14 @@ export interface ChartParams {
   orderFits: Record<string, string[]>;
   /** Topics answered from the user's account facts and wallet records (which conditions are met, which missing). */
   accountTopics: string[];
+  /** Read each message inside the current topic too, against the topic's detail nodes (follow-up questions). */
+  readInTopic: boolean;
+  /** Inside a topic, the prior that a message continues it (0..1), combined with the model, retrieval and detail match. */
+  topicPrior: number;
+  /** How much a detail-node match counts for the current topic (0..1). */
+  detailWeight: number;
+  /** A detail node matching at least this well (0..1), with the topic still the best candidate, is answered. */
+  detailScore: number;
 }
 
 export interface ChartContext {
@@ -179,6 +198,8 @@ export interface UnderstandInput {
   conversationId: string;
   text: string;
   group: string | null;
+  /** The topic the conversation is about and how strongly to read the message inside it (absent in inputs recorded before it existed). */
+  topic?: { intent: string; prior: number; detailWeight: number } | null;
 }
 export interface LookupOrderInput {
   userId: string;

@@ -70,6 +70,10 @@ const params = z
     // Added with chart v3; earlier versions in the registry lack them and keep their behaviour.
     orderFits: z.record(z.string().regex(/^order\.[a-z_]+$/), z.array(z.enum(ORDER_STATUSES)).min(1)).default({}),
     accountTopics: z.array(z.string().regex(/^[a-z]+\.[a-z_]+$/)).default([]),
+    readInTopic: z.boolean().default(false),
+    topicPrior: z.number().min(0).max(1).default(0),
+    detailWeight: z.number().min(0).max(1).default(0),
+    detailScore: z.number().min(0).max(1).default(1),
   })
   .strict() satisfies z.ZodType<ChartParams>;
 

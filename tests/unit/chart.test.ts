@@ -57,6 +57,7 @@ const ORDER: OrderView = {
 };
 
 const LIVE_PERMISSION = answerView('live.permission', '开通直播', false);
+const TRAFFIC_DETAIL = { id: 'how-long', question: '优化后多久见效？', answer: '一般发布新作品后 1–3 天能看到变化。', score: 0.6 };
 const PAID_ORDER: KnownOrder = { ...ORDER, orderId: '6921000000000011', product: '香薰蜡烛', amount: 39, status: 'paid', daysSinceDelivered: null, freeShippingThreshold: 59 };
 const OTHER_PAID_ORDER: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000012', product: '陶瓷马克杯', amount: 88 };
 const ACCOUNT: AccountView = {
@@ -220,6 +221,7 @@ describe('dialogue chart structure', () => {
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
       { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
+      { label: 'traffic follow-up', event: message('要多久才有效果'), understand: ok({ ...nlu([[TRAFFIC, 0.7]]), detail: TRAFFIC_DETAIL }) },
     ];
     const found = ok({ found: true, freeShippingThreshold: 59, order: ORDER });
     const stimuli: Stimulus[] = [];
@@ -363,7 +365,7 @@ describe('answering a question', () => {
     expect(s.context.outbox[1].text).toContain('2. 视频播放量低第二步');
     expect(s.context.outbox[2].text).toContain('流量工具包');
     expect(s.context.outbox[3].options?.map((o) => o.key)).toEqual(['yes', 'no']);
-    expect(actors.callsTo('understand')[0].input).toEqual({ conversationId: '1001', text: '我的视频没人看', group: null });
+    expect(actors.callsTo('understand')[0].input).toEqual({ conversationId: '1001', text: '我的视频没人看', group: null, topic: null });
   });
 
   it('does not greet again and makes no offer when the topic has none', async () => {
@@ -482,7 +484,7 @@ describe('numbered menu', () => {
 
     // The next question is understood with the picked group as a prior.
     s = await say(s, actors, '登不上去', { understand: ok(nlu([[LOGIN, 0.7]])) });
-    expect(actors.callsTo('understand').at(-1)?.input).toEqual({ conversationId: '1001', text: '登不上去', group: 'account' });
+    expect(actors.callsTo('understand').at(-1)?.input).toEqual({ conversationId: '1001', text: '登不上去', group: 'account', topic: null });
     expect(stateName(s)).toBe('answering.awaitingFeedback');
   });
 
@@ -911,5 +913,55 @@ describe("the user's own orders and account", () => {
     const s = await say(begin(), new FakeActors(), '怎么开直播', { understand: ok(nlu([[LIVE_PERMISSION, 0.8]])), account: fail() });
     expect(stateName(s)).toBe('answering.awaitingFeedback');
     expect(texts(s)[1]).toBe(replies.answer(LIVE_PERMISSION).text);
+  });
+});
+
+describe('reading a message inside the current topic', () => {
+  const DETAIL = { id: 'materials', question: '要准备什么材料？', answer: '监护人身份证、孩子户口本和充值记录截图。', score: 0.7 };
+  const MINOR = answerView('pay.minor_refund', '未成年充值退款', false);
+
+  it('answers a follow-up question with the topic\'s detail node and stays in the topic', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '孩子偷偷充了两千', { understand: ok(nlu([[MINOR, 0.8]])) });
+    s = await say(s, actors, '他今年13 要准备啥材料', { understand: ok({ ...nlu([[MINOR, 0.7]]), detail: DETAIL }) });
+    expect(stateName(s)).toBe('answeringDetail.awaitingFeedback');
+    expect(s.context.outbox[0]).toEqual(replies.detailAnswer(MINOR, DETAIL));
+    expect(s.context.topic?.intent).toBe('pay.minor_refund');
+    expect(actors.callsTo('understand')[1].input).toMatchObject({ topic: { intent: 'pay.minor_refund', prior: 0.3, detailWeight: 0.95 } });
+    // Feedback on the detail works as on any answer.
+    s = await say(s, actors, '好的 明白了', { understand: ok(act('meta.affirm')) });
+    expect(stateName(s)).toBe('resolved');
+  });
+
+  it('switches topic when another topic leads, even with a detail match in the current one', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '孩子偷偷充了两千', { understand: ok(nlu([[MINOR, 0.8]])) });
+    s = await say(s, actors, '对了 我登不上去了', { understand: ok({ ...nlu([[LOGIN, 0.85], [MINOR, 0.3]]), detail: { ...DETAIL, score: 0.5 } }) });
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(s.context.topic?.intent).toBe('account.login');
+  });
+
+  it('reads "行 我去试试" as acceptance that keeps the conversation open, and says how to come back', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, '行 我去试试', { understand: ok(act('meta.will_try')) });
+    expect(stateName(s)).toBe('idle');
+    expect(s.context.outbox).toEqual([replies.willTry()]);
+    expect(s.status).toBe('active');
+  });
+
+  it('reads "诶 现在到了" as resolved by itself', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors), actors, '诶 现在到了', { understand: ok(act('meta.self_resolved', false)) });
+    expect(stateName(s)).toBe('resolved');
+    expect(s.context.outbox).toEqual([replies.resolvedItself()]);
+  });
+
+  it('never reads a question after an answer as "solved"', async () => {
+    const actors = new FakeActors();
+    const s = await say(await answered(actors, LIVE_PERMISSION), actors, '实名早就弄好了 还差啥', {
+      understand: ok({ ...nlu([[LIVE_PERMISSION, 0.6]]), meta: 'meta.affirm', metaExact: false }),
+    });
+    expect(stateName(s)).not.toBe('resolved');
+    expect(s.context.topic?.intent).toBe('live.permission');
   });
 });
