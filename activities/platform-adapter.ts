@@ -77,4 +77,15 @@ export interface PlatformAdapter {
   findAccount(userId: string): Promise<AccountFacts | null>;
   recentRecharges(userId: string, limit: number): Promise<RechargeRecord[]>;
   recentWithdrawals(userId: string, limit: number): Promise<WithdrawalRecord[]>;
+  /** The user whose account has this phone number (11 digits) or e-mail address bound, if any. */
+  findUserByContact(contact: Contact): Promise<string | null>;
+  /** The user owning the order whose bound phone ends with these four digits: a caller proving who they are. */
+  verifyByOrder(orderId: string, phoneLast4: string): Promise<string | null>;
+}
+
+/** How a channel knows a person: a phone number on `phone`, an e-mail address on `email`. */
+export interface Contact {
+  kind: 'phone' | 'email';
+  /** Normalised: 11-digit mainland number, or the lower-cased address. */
+  value: string;
 }

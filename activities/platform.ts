@@ -1,4 +1,16 @@
-import type { AccountLookup, KnownOrder, LookupOrderInput, OrderLookup, OrderSearch, UserInput } from '../machines/types';
+import { isGuest } from '../common/identity';
+import type { ConversationStore } from '../db/conversation-store';
+import type { IdentityStore } from '../db/identity-store';
+import type {
+  AccountLookup,
+  KnownOrder,
+  LookupOrderInput,
+  OrderLookup,
+  OrderSearch,
+  UserInput,
+  Verification,
+  VerifyIdentityInput,
+} from '../machines/types';
 import type { OrderFacts, PlatformAdapter } from './platform-adapter';
 
 // The chart's view of the platform: what the adapter reports, reduced to what the dialogue uses.
@@ -82,5 +94,21 @@ export function makeLookupCustomer(platform: PlatformAdapter) {
   return async function lookupCustomer(input: UserInput): Promise<{ tier: string }> {
     const account = await platform.findAccount(input.userId);
     return { tier: account?.tier ?? UNKNOWN_TIER };
+  };
+}
+
+/**
+ * A guest caller proves who they are with an order number and the last four digits of the account's bound phone:
+ * the guest's contacts then lead to the user, and the guest's conversations (this one included) become the user's.
+ * Idempotent: a retry finds everything already linked.
+ */
+export function makeVerifyIdentity(platform: PlatformAdapter, identities: IdentityStore, store: ConversationStore) {
+  return async function verifyIdentity(input: VerifyIdentityInput): Promise<Verification> {
+    if (!isGuest(input.guestId)) return { verified: true, userId: input.guestId };
+    const userId = await platform.verifyByOrder(input.orderId, input.phoneLast4);
+    if (!userId) return { verified: false };
+    await identities.verify(input.guestId, userId);
+    await store.mergeGuest(input.guestId, userId, input.conversationId);
+    return { verified: true, userId };
   };
 }

@@ -111,6 +111,28 @@ export class ConversationStore {
     return row.response;
   }
 
+  /**
+   * A guest proved to be `userId`: their conversations and messages become the user's, so the user's history
+   * (any channel) includes them. The guest's open conversation stays open as the user's; if the user had another
+   * open one, that one is closed (its workflow ends by inactivity) — one open conversation per user.
+   */
+  async mergeGuest(guestId: string, userId: string, keepOpen: string): Promise<void> {
+    await this.ds.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE conversations SET status = 'closed', closed_at = COALESCE(closed_at, now()), updated_at = now()
+         WHERE user_id = $1 AND status = 'open' AND id <> $2`,
+        [userId, keepOpen],
+      );
+      await tx.query(`UPDATE conversations SET user_id = $2, updated_at = now() WHERE user_id = $1`, [guestId, userId]);
+      // A client messageId the user already used stays with the guest's copy rather than breaking idempotency.
+      await tx.query(
+        `UPDATE messages m SET user_id = $2 WHERE m.user_id = $1 AND (m.client_message_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM messages x WHERE x.user_id = $2 AND x.client_message_id = m.client_message_id))`,
+        [guestId, userId],
+      );
+    });
+  }
+
   /** Mark the conversation closed (once; later calls change nothing). */
   async close(conversationId: string): Promise<void> {
     await this.ds.query(

@@ -7,6 +7,7 @@ import { Platform1767225600003 } from './migrations/0003-platform';
 import { ModelRegistry1767225600004 } from './migrations/0004-model-registry';
 import { ConversationOwner1767225600005 } from './migrations/0005-conversation-owner';
 import { PlatformFacts1767225600006 } from './migrations/0006-platform-facts';
+import { Identities1767225600007 } from './migrations/0007-identities';
 
 export const migrations = [
   Initial1767225600001,
@@ -15,6 +16,7 @@ export const migrations = [
   ModelRegistry1767225600004,
   ConversationOwner1767225600005,
   PlatformFacts1767225600006,
+  Identities1767225600007,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

@@ -9,6 +9,8 @@ const KEYWORD_WEIGHT = 0.5;
  * one-word message such as "钱" matches weakly instead of perfectly.
  */
 const MIN_SCALE = 20;
+/** The same floor for a topic's small detail index, whose terms have lower idf. */
+const DETAIL_MIN_SCALE = 4;
 
 /**
  * In-memory retrieval over the knowledge graph: BM25 over each entry's example questions
@@ -20,7 +22,7 @@ export class KnowledgeIndex {
   private readonly questionOwner: number[] = [];
   private readonly byIntent = new Map<string, KnowledgeEntry>();
   /** Per topic: BM25 over its detail nodes' question + examples, one document per phrasing. */
-  private readonly detailIndexes = new Map<string, { index: Bm25Index; owner: KnowledgeDetail[] }>();
+  private readonly detailIndexes = new Map<string, { index: Bm25Index; owner: KnowledgeDetail[]; selfScores: number[] }>();
 
   constructor(readonly entries: KnowledgeEntry[], private readonly lexicon: MetaLexicon, readonly version = 0) {
     entries.forEach((entry, i) => {
@@ -30,13 +32,13 @@ export class KnowledgeIndex {
         this.questionOwner.push(i);
       }
       this.keywords.add(tokenize([entry.title, ...entry.keywords].join(' ')));
-      const details = { index: new Bm25Index(), owner: [] as KnowledgeDetail[] };
-      for (const d of entry.details) {
-        for (const phrasing of [d.question, ...d.examples]) {
-          details.index.add(tokenize(phrasing));
-          details.owner.push(d);
-        }
+      const details = { index: new Bm25Index(), owner: [] as KnowledgeDetail[], selfScores: [] as number[] };
+      const phrasings = entry.details.flatMap((d) => [d.question, ...d.examples].map((text) => ({ d, terms: tokenize(text) })));
+      for (const { d, terms } of phrasings) {
+        details.index.add(terms);
+        details.owner.push(d);
       }
+      details.selfScores = phrasings.map(({ terms }) => details.index.selfScore(terms)); // once every phrasing is in
       this.detailIndexes.set(entry.intent, details);
     });
   }
@@ -73,10 +75,12 @@ export class KnowledgeIndex {
     const details = this.detailIndexes.get(intent);
     const terms = tokenize(text);
     if (!details || details.index.size === 0 || terms.length === 0) return undefined;
-    const scale = Math.max(MIN_SCALE, details.index.selfScore(terms));
+    // Normalised by the geometric mean of both self-scores (cosine-like): a follow-up often carries words of its
+    // own ("他今年13") besides the phrasing it shares with a node, and phrasings are short.
+    const queryScale = Math.max(DETAIL_MIN_SCALE, details.index.selfScore(terms));
     let best: { detail: KnowledgeDetail; score: number } | undefined;
     for (const [doc, s] of details.index.score(terms)) {
-      const score = round(Math.min(1, s / scale));
+      const score = round(Math.min(1, s / Math.sqrt(queryScale * Math.max(DETAIL_MIN_SCALE, details.selfScores[doc]))));
       if (!best || score > best.score) best = { detail: details.owner[doc], score };
     }
     return best;

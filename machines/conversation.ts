@@ -1,6 +1,7 @@
 import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
+import { isGuest } from '../common/identity';
 import type { Reply } from '../common/types';
-import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, REPEAT_KEY, replies, type SimpleReply } from './replies';
+import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, NEXT_STEP_KEY, REPEAT_KEY, SOLVED_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
 import type {
   AccountLookup,
@@ -20,6 +21,8 @@ import type {
   UnderstandInput,
   Understanding,
   UserInput,
+  Verification,
+  VerifyIdentityInput,
 } from './types';
 
 // The named implementations (guards, actions, actors) a chart JSON may use. The chart itself is data:
@@ -41,6 +44,19 @@ function keyOf(text: string, dtmf: string | undefined): string | null {
 const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
 /** A phone keypad key pressed on its own (the IVR's navigation keys work in every state). */
 const keyed = (event: ChartEvent, key: string) => event.type === 'user.message' && !event.text.trim() && event.dtmf === key;
+/** Whether answers on this turn's channel are read out one step at a time. */
+const stepwise = (context: ChartContext) => (context.params.stepwiseChannels ?? []).includes(context.channel);
+const readingSteps = (context: ChartContext) => !!context.reading && context.expecting === 'feedback';
+
+/** An answer as the channel takes it: the full numbered steps, or (spoken) the first step and keypad navigation. */
+function answerReplies(context: ChartContext, full: Reply, title: string, part: { summary: string; steps: string[] }): { outbox: Reply[]; reading: ChartContext['reading'] } {
+  if (!stepwise(context)) return { outbox: [full, replies.askIfHelped()], reading: null };
+  return {
+    outbox: [replies.spokenAnswer(title, part.summary, part.steps), replies.spokenKeys(part.steps.length > 1)],
+    reading: { steps: part.steps, next: 1 },
+  };
+}
+
 /** A repeated prompt is remembered without its "let me repeat" note, so * twice repeats the same thing. */
 const withoutRepeatNote = (outbox: Reply[]) => (outbox[0]?.text === replies.repeating().text ? outbox.slice(1) : outbox);
 /** Nothing to read the user's feelings from in a bare key or digit: neutral. */
@@ -78,12 +94,22 @@ const CLOSING_ACTS = new Set(['meta.affirm', 'meta.thanks', 'meta.goodbye', 'met
 const QUESTION = /[?？吗嘛啥哪几]|什么|怎么|咋|多少|多久|能不能|可不可以|是不是|有没有|要不要/;
 const isQuestion = (text: string) => QUESTION.test(text);
 
-/** The current topic's detail node the message asks about, when the chart reads in topic and the topic still leads. */
-function topicDetail(context: ChartContext) {
+/**
+ * The current topic as a candidate when the message still reads as part of it: it leads, or trails the leader by
+ * less than the answer margin (an ambiguous follow-up is taken to continue the conversation, not to change it).
+ */
+function continuedTopic(context: ChartContext) {
   const { nlu, topic, params } = context;
   const top = nlu?.candidates[0];
-  if (!params.readInTopic || !topic || !nlu?.detail || !top) return undefined;
-  return top.intent === topic.intent && top.score >= params.candidateScore && nlu.detail.score >= params.detailScore ? nlu.detail : undefined;
+  if (!params.readInTopic || !topic || !top) return undefined;
+  const here = nlu.candidates.find((c) => c.intent === topic.intent);
+  return here && here.score >= params.candidateScore && top.score - here.score < params.confidentMargin ? here : undefined;
+}
+
+/** The current topic's detail node the message asks about, when the message continues the topic. */
+function topicDetail(context: ChartContext) {
+  const detail = context.nlu?.detail;
+  return continuedTopic(context) && detail && detail.score >= context.params.detailScore ? detail : undefined;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
 const needsOrder = (context: ChartContext) => !!context.topic && context.params.orderTopics.includes(context.topic.intent);
@@ -110,13 +136,18 @@ const isUpset = (context: ChartContext) =>
   (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') &&
   context.emotion.score >= context.params.upsetScore;
 
+/** "回到刚才那个" / "还是说刚才那个问题": back to the topic before the current one. */
+const RETURN = /(?:回到|说回|还是说|再说说|继续说)(?:刚才|刚刚|之前|前面)|(?:刚才|刚刚|之前)(?:那个|的那个|那件事|的问题)/;
+
 /** A short follow-up such as "那退货呢" / "还有运费呢" stays in the current topic's group. */
 const FOLLOW_UP = /^(?:那|那么|还有|另外|然后|再问下?|顺便问下?)/;
 
 function adopt(context: ChartContext, answer: AnswerView | undefined, confidence: number): Partial<ChartContext> {
   if (!answer) return {};
   const verdict = context.nlu?.intent;
+  const switched = context.topic && context.topic.intent !== answer.intent;
   return {
+    ...(switched ? { previousTopic: context.topic } : {}),
     topic: answer,
     lastIntent: verdict?.name === answer.intent ? verdict : { name: answer.intent, confidence },
     rejections: context.topic?.intent === answer.intent ? context.rejections : 0,
@@ -146,11 +177,16 @@ export const conversationSetup = setup({
     lookupAccount: fromPromise<AccountLookup, UserInput>(async () => {
       throw new Error('lookupAccount runs as an activity');
     }),
+    verifyIdentity: fromPromise<Verification, VerifyIdentityInput>(async () => {
+      throw new Error('verifyIdentity runs as an activity');
+    }),
   },
   guards: {
     keyedHuman: ({ event }) => keyed(event, HUMAN_KEY),
     keyedRepeat: ({ event }) => keyed(event, REPEAT_KEY),
     keyedMainMenu: ({ event }) => keyed(event, MAIN_MENU_KEY),
+    keyedNextStep: ({ context, event }) => keyed(event, NEXT_STEP_KEY) && readingSteps(context),
+    keyedSolved: ({ context, event }) => keyed(event, SOLVED_KEY) && readingSteps(context),
     // A number typed or keyed while options are on screen needs no understanding: route it directly,
     // which also keeps the menu usable when the understanding activity is down.
     isPick: ({ context, event }) =>
@@ -171,6 +207,8 @@ export const conversationSetup = setup({
     rejectsAnswer: ({ context }: Ctx) => context.expecting === 'feedback' && meta(context) === 'meta.deny',
     saysThanks: ({ context }: Ctx) => meta(context) === 'meta.thanks',
     asksTopicDetail: ({ context }: Ctx) => topicDetail(context) !== undefined,
+    continuesTopic: ({ context }: Ctx) => (continuedTopic(context)?.score ?? 0) >= context.params.confidentScore,
+    returnsToPreviousTopic: ({ context }: Ctx) => context.params.readInTopic && !!context.previousTopic && RETURN.test(context.text),
     willTry: ({ context }: Ctx) => meta(context) === 'meta.will_try',
     resolvedItself: ({ context }: Ctx) => meta(context) === 'meta.self_resolved',
     complains: ({ context }: Ctx) => meta(context) === 'meta.complaint',
@@ -182,6 +220,17 @@ export const conversationSetup = setup({
     isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
+    needsVerification: ({ context }: Ctx) =>
+      context.params.verifyGuests && isGuest(context.userId) && (needsOrder(context) || needsAccount(context)),
+    bringsVerification: ({ event }) => {
+      if (event.type !== 'user.message') return false;
+      const slots = extractSlots(event.text);
+      return !!slots.orderId && !!slots.phoneLast4;
+    },
+    verified: ({ event }) => {
+      assertEvent(event, 'xstate.done.actor.verifyIdentity');
+      return event.output.verified;
+    },
     needsOrderSearch: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsAccountFacts: ({ context }: Ctx) => needsAccount(context) && context.account === undefined,
     foundOneOrder: ({ context, event }) => {
@@ -237,6 +286,9 @@ export const conversationSetup = setup({
       const top = context.nlu?.candidates[0];
       return top ? adopt(context, context.nlu?.answers[top.intent], top.score) : {};
     }),
+    adoptPreviousTopic: assign(({ context }: Ctx) =>
+      context.previousTopic ? { ...adopt(context, context.previousTopic, 1), rejections: 0 } : {},
+    ),
     adoptPickedCandidate: assign(({ context }: Ctx) => {
       const choice = context.choices[Number(pickedKey(context)) - 1];
       return choice ? adopt(context, context.topicAnswers[choice.intent], 1) : {};
@@ -246,16 +298,18 @@ export const conversationSetup = setup({
       if (!topic) return {};
       const order = needsOrder(context) ? context.order : null;
       const account = needsAccount(context) ? context.account : null;
+      const answer = answerReplies(context, replies.answer(topic), topic.title, topic.solution);
       return {
         outbox: say(
           context,
           isUpset(context) ? replies.apologyForFeelings() : null,
           order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
           account ? replies.accountFacts(topic.intent, account) : null,
-          replies.answer(topic),
-          replies.offer(topic),
-          replies.askIfHelped(),
+          answer.outbox[0],
+          stepwise(context) ? null : replies.offer(topic), // a link cannot be spoken
+          answer.outbox[1],
         ),
+        reading: answer.reading,
         expecting: 'feedback' as const,
         choices: [],
       };
@@ -270,6 +324,7 @@ export const conversationSetup = setup({
           replies.detailAnswer(context.topic, detail),
           replies.askIfHelped(),
         ),
+        reading: null,
         lastIntent: { name: context.topic.intent, confidence: context.nlu?.candidates[0]?.score ?? detail.score },
         expecting: 'feedback' as const,
         choices: [],
@@ -303,17 +358,36 @@ export const conversationSetup = setup({
       const order = pickedOrder(context, context.text, context.dtmf);
       return order ? { order, orderChoices: [], slots: { ...context.slots, orderId: { value: order.orderId, turn: context.turn } } } : {};
     }),
+    adoptVerifiedUser: assign(({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.verifyIdentity');
+      if (!event.output.verified) return {};
+      // Verified: from now on the conversation is the user's; their orders and account are looked up afresh.
+      return { userId: event.output.userId, order: null, account: undefined, outbox: say(context, replies.identityVerified()) };
+    }),
     storeAccount: assign(({ event }) => {
       assertEvent(event, 'xstate.done.actor.lookupAccount');
       return { account: event.output.found ? event.output.account : null };
     }),
     sayOrderUnavailable: assign(({ context }: Ctx) => ({ outbox: say(context, replies.orderUnavailable()), order: null })),
     countRejection: assign({ rejections: ({ context }: Ctx) => context.rejections + 1 }),
-    presentAlternative: assign(({ context }: Ctx) =>
-      context.topic
-        ? { outbox: say(context, replies.alternative(context.topic), replies.askIfHelped()), expecting: 'feedback' as const }
-        : {},
-    ),
+    presentAlternative: assign(({ context }: Ctx) => {
+      if (!context.topic) return {};
+      const answer = answerReplies(context, replies.alternative(context.topic), context.topic.title, context.topic.alternative);
+      return { outbox: say(context, ...answer.outbox), reading: answer.reading, expecting: 'feedback' as const };
+    }),
+    speakNextStep: assign(({ context }: Ctx) => {
+      const reading = context.reading;
+      if (!reading) return {};
+      const more = reading.next + 1 < reading.steps.length;
+      return {
+        outbox: say(
+          context,
+          reading.next < reading.steps.length ? replies.spokenStep(reading.steps, reading.next) : null,
+          replies.spokenKeys(more),
+        ),
+        reading: { ...reading, next: Math.min(reading.next + 1, reading.steps.length) },
+      };
+    }),
     offerCandidates: assign(({ context }: Ctx) => {
       const choices = (context.nlu?.candidates ?? []).filter((c) => c.score >= context.params.candidateScore);
       return {
@@ -327,6 +401,7 @@ export const conversationSetup = setup({
       const picked = MENU_GROUPS.find((g) => g.key === pickedKey(context));
       if (!picked) return {};
       return {
+        reading: null,
         group: picked.group,
         choices: [],
         outbox: say(context, replies.askDetailsInGroup(picked.label)),
@@ -367,6 +442,12 @@ export const actorInputs = {
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
   findOrders: (c: ChartContext): UserInput => ({ userId: c.userId }),
   lookupAccount: (c: ChartContext): UserInput => ({ userId: c.userId }),
+  verifyIdentity: (c: ChartContext): VerifyIdentityInput => ({
+    conversationId: c.conversationId,
+    guestId: c.userId,
+    orderId: c.slots.orderId?.value ?? '',
+    phoneLast4: c.slots.phoneLast4?.value ?? '',
+  }),
   requestHandoff: (c: ChartContext): RequestHandoffInput => ({
     conversationId: c.conversationId,
     userId: c.userId,

@@ -37,6 +37,8 @@ function invocation(src: ActorSrc, id: string, context: ChartContext): Invocatio
       return { id, src, input: actorInputs.findOrders(context) };
     case 'lookupAccount':
       return { id, src, input: actorInputs.lookupAccount(context) };
+    case 'verifyIdentity':
+      return { id, src, input: actorInputs.verifyIdentity(context) };
   }
 }
 

@@ -18,6 +18,9 @@ export const HUMAN_KEY = '0';
 /** Phone keypad: repeat the last prompt, back to the main menu. */
 export const REPEAT_KEY = '*';
 export const MAIN_MENU_KEY = '#';
+/** Phone keypad while steps are read out: the next step, and "solved". */
+export const NEXT_STEP_KEY = '1';
+export const SOLVED_KEY = '2';
 
 /** Replies that take no arguments: a chart says them with the parameterised `say` action. */
 const SIMPLE_REPLIES = [
@@ -43,6 +46,8 @@ const SIMPLE_REPLIES = [
   'closedForInactivity',
   'willTry',
   'resolvedItself',
+  'askVerification',
+  'verificationFailed',
 ] as const;
 export type SimpleReply = (typeof SIMPLE_REPLIES)[number];
 export const isSimpleReply = (name: string): name is SimpleReply => (SIMPLE_REPLIES as readonly string[]).includes(name);
@@ -71,6 +76,21 @@ export const replies = {
     options: [
       { key: 'yes', label: '解决了' },
       { key: 'no', label: '没解决' },
+    ],
+  }),
+  /** A spoken answer: the summary and the first step only, with keypad navigation instead of a long list. */
+  spokenAnswer: (title: string, summary: string, steps: string[]): Reply => ({
+    kind: 'answer',
+    text: `关于「${title}」：${summary}${steps.length ? `第 1 步，${steps[0]}` : ''}`,
+  }),
+  spokenStep: (steps: string[], index: number): Reply => ({ kind: 'answer', text: `第 ${index + 1} 步，${steps[index]}` }),
+  spokenKeys: (moreSteps: boolean): Reply => ({
+    kind: 'question',
+    text: `${moreSteps ? `按 ${NEXT_STEP_KEY} 听下一步，` : '步骤已经说完了。'}问题解决了请按 ${SOLVED_KEY}，没解决请直接说，按 0 转人工。`,
+    options: [
+      ...(moreSteps ? [{ key: NEXT_STEP_KEY, label: '下一步' }] : []),
+      { key: SOLVED_KEY, label: '解决了' },
+      { key: HUMAN_KEY, label: '转人工客服', intent: 'meta.human' },
     ],
   }),
   alternative: (a: AnswerView): Reply => ({
@@ -130,6 +150,15 @@ export const replies = {
     kind: 'question',
     text: '为了帮您查询具体情况，请提供订单号（可在「我-订单」里找到，一串以数字组成的编号）。',
   }),
+  askVerification: (): Reply => ({
+    kind: 'question',
+    text: '为了保护您的账户安全，查询订单或账号前需要先核实身份：请告诉我您的一个订单号，以及账号绑定手机号的后四位（例如：订单号 6921…，尾号 1234）。',
+  }),
+  verificationFailed: (): Reply => ({
+    kind: 'question',
+    text: '抱歉，订单号和手机尾号没能对上，请核对后再发一次；也可以按 0 或回复「转人工」由人工客服帮您核实。',
+  }),
+  identityVerified: (): Reply => ({ kind: 'system', text: '身份已核实，您之前的咨询记录也已关联到您的账号。' }),
   orderNotFound: (orderId: string): Reply => ({
     kind: 'question',
     text: `没有在您的账号下找到订单 ${orderId}，请核对后重新发送订单号。`,

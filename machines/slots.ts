@@ -1,6 +1,6 @@
 // Slot extraction for dialogue state tracking: pure functions over one user message.
 
-export type SlotName = 'orderId' | 'phone' | 'amount' | 'product';
+export type SlotName = 'orderId' | 'phone' | 'amount' | 'product' | 'phoneLast4';
 export interface SlotValue {
   value: string;
   /** The turn the value was given in. */
@@ -15,6 +15,10 @@ const BARE_ORDER = /(?<![\d.])(\d(?:[\s-]?\d){11,23})(?![\d.])/;
 const AMOUNT = /(?:¥|￥)\s*(\d+(?:\.\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s*(?:元|块钱?|rmb)/i;
 const PRODUCT = /(?:买的|购买的|下单的|订的)([\p{Script=Han}A-Za-z]{1,12}?)(?=[\d，,。.!！?？\s]|还|怎么|什么|能|可以|没|不|了|到|坏|破|$)/u;
 
+// The last four digits of a phone number, labelled ("尾号 8000", "后四位是8000"), to verify a caller.
+const PHONE_LAST4 = /(?:尾号|后四位|后4位|末四位|最后四位)\D{0,4}(\d{4})(?!\d)/;
+const BARE_FOUR = /(?<!\d)(\d{4})(?!\d)/;
+
 const digitsOnly = (s: string) => s.replace(/\D/g, '');
 
 /** Slots a message fills, with their normalised values. */
@@ -23,12 +27,17 @@ export function extractSlots(raw: string): Partial<Record<SlotName, string>> {
   const found: Partial<Record<SlotName, string>> = {};
   const phone = text.match(PHONE);
   if (phone) found.phone = digitsOnly(phone[0]);
-  const withoutPhone = phone ? text.replace(phone[0], ' ') : text;
+  let withoutPhone = phone ? text.replace(phone[0], ' ') : text;
+  const labelledLast4 = withoutPhone.match(PHONE_LAST4);
+  if (labelledLast4) withoutPhone = withoutPhone.replace(labelledLast4[0], ' ');
   const order = withoutPhone.match(LABELLED_ORDER) ?? withoutPhone.match(BARE_ORDER);
   if (order) {
     const digits = digitsOnly(order[1]);
     if (digits.length >= 8 && digits.length <= 24) found.orderId = digits;
   }
+  // The phone's last four, labelled, or a lone group of four digits beside an order number ("6921…，8000").
+  const last4 = labelledLast4 ?? (order ? withoutPhone.replace(order[0], ' ').match(BARE_FOUR) : null);
+  if (last4) found.phoneLast4 = last4[1];
   const amount = withoutPhone.match(AMOUNT);
   if (amount) found.amount = amount[1] ?? amount[2];
   const product = text.match(PRODUCT);

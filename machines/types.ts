@@ -93,7 +93,7 @@ export interface Understanding {
   detail?: DetailView;
 }
 
-export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice';
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification';
 
 /**
  * The thresholds and limits the chart's guards use: data in the chart JSON (`params`), copied into the
@@ -125,6 +125,10 @@ export interface ChartParams {
   topicPrior: number;
   /** How much a detail-node match counts for the current topic (0..1). */
   detailWeight: number;
+  /** A guest (a caller or sender the platform does not know) proves who they are before order or account answers. */
+  verifyGuests: boolean;
+  /** Channels where answers are spoken one step at a time (key 1 next step, 2 solved), e.g. phone. */
+  stepwiseChannels: string[];
   /** A detail node matching at least this well (0..1), with the topic still the best candidate, is answered. */
   detailScore: number;
 }
@@ -150,6 +154,8 @@ export interface ChartContext {
   /** The topic group picked from the menu, a prior for the next question. */
   group: string | null;
   topic: AnswerView | null;
+  /** The topic before the current one, for "回到刚才那个" (absent in snapshots from before it existed). */
+  previousTopic?: AnswerView | null;
   lastIntent: IntentVerdict | null;
   emotion: EmotionView | null;
   /** Dialogue state tracking: slot values with the turn they came from, and what the bot has asked for. */
@@ -166,6 +172,8 @@ export interface ChartContext {
   handoff: { status: HandoffStatus; ticketId: string } | null;
   /** Replies produced in the current turn. */
   outbox: Reply[];
+  /** The steps being read out on a stepwise channel, and the next one to read (absent in snapshots from before). */
+  reading?: { steps: string[]; next: number } | null;
   /** The replies of the last turn that said something, for the phone's repeat key (absent in snapshots from before it). */
   lastPrompt?: Reply[];
 }
@@ -190,6 +198,8 @@ export type ChartEvent =
   | { type: 'xstate.error.actor.findOrders'; error: unknown }
   | { type: 'xstate.done.actor.lookupAccount'; output: AccountLookup }
   | { type: 'xstate.error.actor.lookupAccount'; error: unknown }
+  | { type: 'xstate.done.actor.verifyIdentity'; output: Verification }
+  | { type: 'xstate.error.actor.verifyIdentity'; error: unknown }
   | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
   | { type: 'xstate.error.actor.requestHandoff'; error: unknown };
 
@@ -208,6 +218,13 @@ export interface LookupOrderInput {
 export interface UserInput {
   userId: string;
 }
+export interface VerifyIdentityInput {
+  conversationId: string;
+  guestId: string;
+  orderId: string;
+  phoneLast4: string;
+}
+export type Verification = { verified: false } | { verified: true; userId: string };
 export interface RequestHandoffInput {
   conversationId: string;
   userId: string;

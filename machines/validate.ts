@@ -9,7 +9,7 @@ import type { ChartParams, OrderView } from './types';
 // branch. XState itself would skip an unknown action silently; here it is an error.
 
 const EVENTS = ['user.message', 'session.timeout'] as const;
-const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice'] as const;
+const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice', 'verification'] as const;
 const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const satisfies ReadonlyArray<OrderView['status']>;
 
 const ref = z.union([z.string(), z.object({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }).strict()]);
@@ -73,6 +73,8 @@ const params = z
     readInTopic: z.boolean().default(false),
     topicPrior: z.number().min(0).max(1).default(0),
     detailWeight: z.number().min(0).max(1).default(0),
+    verifyGuests: z.boolean().default(false),
+    stepwiseChannels: z.array(z.enum(['app', 'web', 'email', 'phone'])).default([]),
     detailScore: z.number().min(0).max(1).default(1),
   })
   .strict() satisfies z.ZodType<ChartParams>;

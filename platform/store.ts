@@ -7,6 +7,7 @@ import {
   RECHARGE_STATUSES,
   WITHDRAWAL_STATUSES,
   type AccountFacts,
+  type Contact,
   type OrderFacts,
   type PlatformAdapter,
   type RechargeRecord,
@@ -165,6 +166,23 @@ export class PlatformStore implements PlatformAdapter {
       violation: r.violation,
       livePermission: r.live_permission,
     };
+  }
+
+  async findUserByContact(contact: Contact): Promise<string | null> {
+    const [r] =
+      contact.kind === 'phone'
+        ? await this.ds.query(`SELECT id FROM platform_users WHERE bound_phone = $1`, [contact.value])
+        : await this.ds.query(`SELECT id FROM platform_users WHERE lower(email) = $1`, [contact.value]);
+    return r?.id ?? null;
+  }
+
+  async verifyByOrder(orderId: string, phoneLast4: string): Promise<string | null> {
+    const [r] = await this.ds.query(
+      `SELECT u.id FROM platform_orders o JOIN platform_users u ON u.id = o.user_id
+       WHERE o.id = $1 AND u.bound_phone IS NOT NULL AND right(u.bound_phone, 4) = $2`,
+      [orderId, phoneLast4],
+    );
+    return r?.id ?? null;
   }
 
   async findOrder(userId: string, orderId: string): Promise<OrderFacts | null> {

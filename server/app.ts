@@ -50,7 +50,9 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, feed, 
     if (!msg.text?.trim() && !msg.image && !msg.dtmf) {
       throw new ApiError(400, 'empty_message', 'a message needs text, an image or dtmf digits');
     }
-    const wait = rateLimiter.take(msg.userId);
+    if (msg.callerId && channel.data !== 'phone') throw new ApiError(400, 'invalid_request', 'callerId: only on the phone channel');
+    if (msg.from && channel.data !== 'email') throw new ApiError(400, 'invalid_request', 'from: only on the email channel');
+    const wait = rateLimiter.take(msg.userId ?? msg.callerId ?? msg.from ?? '');
     if (wait > 0) throw new ApiError(429, 'rate_limited', 'too many messages; slow down', wait);
     res.json(await conversations.handle(channel.data as Channel, msg));
   }));

@@ -1,5 +1,7 @@
 import type { Channel, TurnResponse } from '../common/types';
+import type { Contact, PlatformAdapter } from '../activities/platform-adapter';
 import { ConversationNotFound, type AcceptedMessage, type ConversationStore } from '../db/conversation-store';
+import type { IdentityStore } from '../db/identity-store';
 import { ApiError } from './errors';
 import { ConversationClosedError, ReplyTimeoutError, type ConversationGateway } from './conversation-gateway';
 import type { InboundBody } from './validation';
@@ -13,18 +15,33 @@ export class ConversationService {
   constructor(
     private readonly store: ConversationStore,
     private readonly gateway: ConversationGateway,
+    private readonly identities: IdentityStore,
+    private readonly platform: PlatformAdapter,
   ) {}
 
   async handle(channel: Channel, body: InboundBody): Promise<TurnResponse> {
-    const stored = await this.accept(channel, body);
+    const userId = await this.userOf(body);
+    const stored = await this.accept(channel, body, userId);
     if (stored.response) return stored.response; // a retry of an answered message
-    return this.answer(channel, body, stored, true);
+    return this.answer(channel, body, userId, stored, true);
   }
 
-  private async accept(channel: Channel, body: InboundBody): Promise<AcceptedMessage> {
+  /** The person behind the message: the given userId, else who the channel's contact (caller, sender) belongs to. */
+  private async userOf(body: InboundBody): Promise<string> {
+    if (body.userId) return body.userId;
+    const contact: Contact | null = body.callerId
+      ? { kind: 'phone', value: body.callerId }
+      : body.from
+        ? { kind: 'email', value: body.from }
+        : null;
+    if (!contact) throw new ApiError(400, 'invalid_request', 'a message needs userId, or callerId (phone) / from (email)');
+    return this.identities.resolve(contact, (c) => this.platform.findUserByContact(c));
+  }
+
+  private async accept(channel: Channel, body: InboundBody, userId: string): Promise<AcceptedMessage> {
     try {
       return await this.store.acceptUserMessage({
-        userId: body.userId,
+        userId,
         channel,
         clientMessageId: body.messageId ?? null,
         conversationId: body.conversationId ?? null,
@@ -36,13 +53,13 @@ export class ConversationService {
     }
   }
 
-  private async answer(channel: Channel, body: InboundBody, stored: AcceptedMessage, mayMove: boolean): Promise<TurnResponse> {
+  private async answer(channel: Channel, body: InboundBody, userId: string, stored: AcceptedMessage, mayMove: boolean): Promise<TurnResponse> {
     if (stored.chartVersion === null) {
       throw new ApiError(503, 'chart_unavailable', 'no dialogue chart is published; the message is stored, retry with the same messageId', 5);
     }
     try {
       return await this.gateway.deliver(
-        { id: stored.conversationId, userId: body.userId, channel, chartVersion: stored.chartVersion, started: stored.started },
+        { id: stored.conversationId, userId, channel, chartVersion: stored.chartVersion, started: stored.started },
         {
           messageId: stored.messageId,
           ...(body.messageId ? { clientMessageId: body.messageId } : {}),
@@ -54,8 +71,8 @@ export class ConversationService {
       );
     } catch (err) {
       if (err instanceof ConversationClosedError && mayMove) {
-        const moved = await this.store.moveToOpenConversation(stored.messageId, body.userId, channel, stored.conversationId);
-        return this.answer(channel, body, moved, false);
+        const moved = await this.store.moveToOpenConversation(stored.messageId, userId, channel, stored.conversationId);
+        return this.answer(channel, body, userId, moved, false);
       }
       if (err instanceof ReplyTimeoutError) {
         throw new ApiError(503, 'reply_timeout', 'the message is stored; retry with the same messageId for the reply', 2);

@@ -8,6 +8,7 @@ import { ConversationGateway } from './conversation-gateway';
 import { ConversationService } from './conversation-service';
 import { MessageFeed } from './message-feed';
 import { ConversationStore } from '../db/conversation-store';
+import { IdentityStore } from '../db/identity-store';
 import { RateLimiter } from './rate-limit';
 import { PlatformStore } from '../platform/store';
 
@@ -22,15 +23,16 @@ async function main() {
     { inactivityMs: config.inactivityMs, turnsPerRun: config.turnsPerRun },
     config.replyTimeoutMs,
   );
+  const platform = new PlatformStore(ds);
   const feed = new MessageFeed(config.databaseUrl);
   await feed.start();
   const app = createApp({
     ds,
-    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(config.nodeId)), gateway),
+    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(config.nodeId)), gateway, new IdentityStore(ds), platform),
     feed,
     channelToken: config.channelToken,
     rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
-    admin: { store: new PlatformStore(ds), token: config.adminToken },
+    admin: { store: platform, token: config.adminToken },
   });
   const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
   const stop = () => server.close(() => void Promise.all([feed.stop(), ds.destroy()]).then(() => process.exit(0)));

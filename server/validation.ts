@@ -10,7 +10,15 @@ export const idSchema = z.string().regex(/^\d{1,20}$/, 'ids are decimal strings'
 
 export const inboundSchema = z
   .object({
-    userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'userId must be 1–64 characters of A–Z a–z 0–9 _ -'),
+    userId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'userId must be 1–64 characters of A–Z a–z 0–9 _ -').optional(),
+    /** The phone channel's caller number, beside or instead of userId. */
+    callerId: z
+      .string()
+      .regex(/^\+?[\d\s-]{6,24}$/, 'callerId must be a phone number')
+      .transform((n) => n.replace(/\D/g, '').replace(/^86(?=1\d{10}$)/, ''))
+      .optional(),
+    /** The e-mail channel's sender address, beside or instead of userId. */
+    from: z.email('from must be an e-mail address').max(254).transform((a) => a.toLowerCase()).optional(),
     text: z.string().optional(),
     image: z
       .string()
@@ -20,7 +28,8 @@ export const inboundSchema = z
     messageId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'messageId must be 1–128 characters of A–Z a–z 0–9 _ . : -').optional(),
     conversationId: idSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.userId || m.callerId || m.from, { message: 'a message needs userId, or callerId (phone) / from (email)', path: ['userId'] });
 export type InboundBody = z.infer<typeof inboundSchema>;
 
 /** Bytes of the image inside a base64 data URL. */

@@ -25,7 +25,8 @@ export const CONVERSATION_CLOSED = 'ConversationClosed';
 const { understand } = proxyLocalActivities<ConversationActivities>(UNDERSTANDING);
 const { loadChart } = proxyLocalActivities<ConversationActivities>(CHART_LOADING);
 const { recordTurn } = proxyLocalActivities<ConversationActivities>(RECORDING);
-const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount } = proxyActivities<ConversationActivities>(PLATFORM_CALLS);
+const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity } =
+  proxyActivities<ConversationActivities>(PLATFORM_CALLS);
 const { closeConversation } = proxyActivities<ConversationActivities>(CLOSING);
 
 /** Retries of a message that crossed a continue-as-new are answered from this many recent results. */
@@ -305,6 +306,8 @@ async function runActor(inv: Invocation): Promise<ActorOutcome> {
         return { ok: true, output: await findOrders(inv.input) };
       case 'lookupAccount':
         return { ok: true, output: await lookupAccount(inv.input) };
+      case 'verifyIdentity':
+        return { ok: true, output: await verifyIdentity(inv.input) };
     }
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

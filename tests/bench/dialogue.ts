@@ -76,6 +76,8 @@ async function run(chart: Chart, dialogues: Dialogue[], understand: ReturnType<t
         return { ok: true, output: { found: false } };
       case 'requestHandoff':
         return { ok: true, output: { ticketId: 'eval', status: 'queued' } };
+      case 'verifyIdentity':
+        return { ok: true, output: { verified: false } };
     }
   };
   const count = { turns: 0, right: 0, conversations: 0, whole: 0, clarified: 0 };

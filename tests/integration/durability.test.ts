@@ -5,6 +5,8 @@ import { Snowflake } from '../../common/snowflake';
 import { createApp } from '../../server/app';
 import { ConversationGateway } from '../../server/conversation-gateway';
 import { ConversationStore } from '../../db/conversation-store';
+import { IdentityStore } from '../../db/identity-store';
+import { PlatformStore } from '../../platform/store';
 import { ConversationService } from '../../server/conversation-service';
 import { RateLimiter } from '../../server/rate-limit';
 import { workflowBundle } from '../../worker/create';
@@ -72,6 +74,8 @@ describe('durability', () => {
       conversations: new ConversationService(
         new ConversationStore(stack.ds, new Snowflake(9)),
         new ConversationGateway(deadClient, stack.taskQueue, settings, 2_000),
+        new IdentityStore(stack.ds),
+        new PlatformStore(stack.ds),
       ),
       channelToken: TOKEN,
       rateLimiter: new RateLimiter(100, 1000),

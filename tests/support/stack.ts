@@ -19,6 +19,7 @@ import { ConversationGateway } from '../../server/conversation-gateway';
 import { ConversationService } from '../../server/conversation-service';
 import { MessageFeed } from '../../server/message-feed';
 import { ConversationStore } from '../../db/conversation-store';
+import { IdentityStore } from '../../db/identity-store';
 import { publishCommittedChart } from '../../db/chart-registry';
 import { RateLimiter } from '../../server/rate-limit';
 import { createConversationWorker } from '../../worker/create';
@@ -95,7 +96,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
   const gateway = new ConversationGateway(env.client, taskQueue, settings, opts.replyTimeoutMs ?? 20_000);
   const app = createApp({
     ds,
-    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(1)), gateway),
+    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(1)), gateway, new IdentityStore(ds), new PlatformStore(ds)),
     feed,
     channelToken: TOKEN,
     rateLimiter: new RateLimiter(1000, 1000),

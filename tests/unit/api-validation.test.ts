@@ -46,9 +46,13 @@ describe('inbound message body', () => {
     expect(result.success).toBe(false);
   });
 
-  it('rejects a missing user id', () => {
+  it('rejects a message that names nobody, and takes a caller number or sender address instead of a user id', () => {
     const { userId: _, ...rest } = valid;
     expect(inboundSchema.safeParse(rest).success).toBe(false);
+    expect(inboundSchema.safeParse({ ...rest, callerId: '+86 138-0013-8000' })).toMatchObject({ success: true, data: { callerId: '13800138000' } });
+    expect(inboundSchema.safeParse({ ...rest, from: 'Xiao.Lin@Example.com' })).toMatchObject({ success: true, data: { from: 'xiao.lin@example.com' } });
+    expect(inboundSchema.safeParse({ ...rest, callerId: 'call me' }).success).toBe(false);
+    expect(inboundSchema.safeParse({ ...rest, from: 'not-an-address' }).success).toBe(false);
   });
 
   it.each([

@@ -196,6 +196,7 @@ describe('dialogue chart structure', () => {
       lookup: ActorOutcome;
       orders?: ActorOutcome;
       account?: ActorOutcome;
+      verify?: ActorOutcome;
     }
     const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
       { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
@@ -221,6 +222,7 @@ describe('dialogue chart structure', () => {
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
       { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
+      { label: 'verification', event: message('订单号6921000000000001 尾号8000'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'traffic follow-up', event: message('要多久才有效果'), understand: ok({ ...nlu([[TRAFFIC, 0.7]]), detail: TRAFFIC_DETAIL }) },
     ];
     const found = ok({ found: true, freeShippingThreshold: 59, order: ORDER });
@@ -236,6 +238,10 @@ describe('dialogue chart structure', () => {
         stimuli.push({ ...u, label: 'shipping fee, one order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'shipping fee, two orders', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER, OTHER_PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'order search down', handoff: ok({}), lookup: found, orders: fail('platform down') });
+      }
+      if (u.label === 'verification') {
+        stimuli.push({ ...u, label: 'verification fails', handoff: ok({}), lookup: found, verify: ok({ verified: false }) });
+        stimuli.push({ ...u, label: 'verification down', handoff: ok({}), lookup: found, verify: fail('platform down') });
       }
       if (u.label === 'live question') {
         stimuli.push({ ...u, label: 'live question, known account', handoff: ok({}), lookup: found, account: ok({ found: true, account: ACCOUNT }) });
@@ -256,6 +262,8 @@ describe('dialogue chart structure', () => {
           return stim.orders ?? ok({ orders: [] });
         case 'lookupAccount':
           return stim.account ?? ok({ found: false });
+        case 'verifyIdentity':
+          return stim.verify ?? ok({ verified: true, userId: 'user_1' });
         default:
           return stim.handoff;
       }
@@ -282,12 +290,15 @@ describe('dialogue chart structure', () => {
         s.context.failures > 0,
         !!s.context.slots.orderId,
         s.context.order?.orderId ?? null,
+        s.context.userId,
       ]);
 
     const initial = begin();
+    // A caller the platform does not know (a guest) takes the verification path.
+    const guest = startChart({ conversationId: '1002', userId: 'guest-0a1b2c', channel: 'phone' });
     mark(initial);
-    const seen = new Set([keyOf(initial)]);
-    const queue: ConversationSnapshot[] = [initial];
+    const seen = new Set([keyOf(initial), keyOf(guest)]);
+    const queue: ConversationSnapshot[] = [initial, guest];
     let expanded = 0;
     while (queue.length > 0 && expanded < 3000) {
       const from = queue.shift()!;
@@ -340,7 +351,7 @@ describe('dialogue chart structure', () => {
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);
-    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'requestHandoff', 'understand']);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'requestHandoff', 'understand', 'verifyIdentity']);
     for (const { path, invoke } of found) {
       expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
       expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
@@ -963,5 +974,30 @@ describe('reading a message inside the current topic', () => {
     });
     expect(stateName(s)).not.toBe('resolved');
     expect(s.context.topic?.intent).toBe('live.permission');
+  });
+});
+
+describe('spoken answers on the phone', () => {
+  it('reads the first step only, then the next one on 1, and takes 2 as solved', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin('phone'), actors, '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8]])) }, 'phone');
+    expect(texts(s)).toEqual([
+      replies.greeting().text,
+      replies.spokenAnswer(TRAFFIC.title, TRAFFIC.solution.summary, TRAFFIC.solution.steps).text,
+      replies.spokenKeys(true).text,
+    ]);
+    expect(texts(s).join('')).not.toContain('2. '); // no numbered list read out
+    s = await say(s, actors, '', {}, 'phone', '1');
+    expect(texts(s)).toEqual([replies.spokenStep(TRAFFIC.solution.steps, 1).text, replies.spokenKeys(false).text]);
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    s = await say(s, actors, '', {}, 'phone', '2');
+    expect(stateName(s)).toBe('resolved');
+    expect(actors.callsTo('understand')).toHaveLength(1);
+  });
+
+  it('keeps full numbered answers with the offer on the app', async () => {
+    const s = await say(begin('app'), new FakeActors(), '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8]])) });
+    expect(kinds(s)).toEqual(['system', 'answer', 'offer', 'question']);
+    expect(texts(s)[1]).toContain('2. ');
   });
 });
