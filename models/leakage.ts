@@ -5,6 +5,9 @@
  * same task or shares most of its character bigrams with one (Jaccard ≥ LEAK_MIN_JACCARD).
  */
 
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
 export const LEAK_MIN_JACCARD = 0.7;
 
 /** The form lines are compared in: NFKC, lower case, no whitespace or punctuation. */
@@ -92,4 +95,45 @@ export function describeLeaks(leaks: readonly Leak<{ text: string; origin?: stri
     perFile.set(file, (perFile.get(file) ?? 0) + 1);
   }
   return `${listed.join('\n')}\nper file: ${[...perFile].map(([f, n]) => `${f} ${n}`).join(', ')}`;
+}
+
+/** A user turn of a held-out conversation, as a held-out line: its text, its intent in context, and where it is. */
+export interface HeldOutTurn {
+  text: string;
+  label: string;
+  origin: string;
+}
+
+/**
+ * Every user turn of the `"split": "test"` conversations of a dialogue corpus (models/dialogues/dialogues.jsonl:
+ * one conversation per line, `{"id", "split", "turns": [{"text", "label": {"intent", …}}, …]}`). The dialogue test
+ * split measures understanding in context; a single-message training line that copies one of its turns would make
+ * that figure a test of memory, so these turns are held out for the intent task like the corpus's own test lines.
+ * Train-split conversations are not returned. A line that is not a conversation throws, naming file and line.
+ */
+export function dialogueTestTurns(file: string): HeldOutTurn[] {
+  const shown = path.relative(process.cwd(), file) || file;
+  const out: HeldOutTurn[] = [];
+  readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      const where = `${shown}:${i + 1}`;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(line);
+      } catch (e) {
+        throw new Error(`${where}: invalid JSON (${(e as Error).message})`);
+      }
+      const { id, split, turns } = (obj ?? {}) as { id?: unknown; split?: unknown; turns?: unknown };
+      if (split !== 'train' && split !== 'test') throw new Error(`${where}: a conversation needs "split": "train" or "test", got ${JSON.stringify(split)}`);
+      if (!Array.isArray(turns) || turns.length === 0) throw new Error(`${where}: a conversation needs a non-empty "turns" array`);
+      if (split !== 'test') return;
+      turns.forEach((turn: { text?: unknown; label?: { intent?: unknown } }, k) => {
+        if (typeof turn?.text !== 'string' || turn.text.trim() === '') throw new Error(`${where}: turn ${k + 1} needs a non-empty "text"`);
+        const label = typeof turn.label?.intent === 'string' ? turn.label.intent : '';
+        out.push({ text: turn.text, label, origin: `${where} ${typeof id === 'string' ? id : 'conversation'} turn ${k + 1}` });
+      });
+    });
+  return out;
 }

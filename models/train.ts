@@ -8,9 +8,9 @@
  * "split", a seeded, stratified 10% is held out as test. See models/train-task.ts for what training does.
  */
 import * as path from 'node:path';
-import { loadFiles, loadJsonl } from './data';
+import { loadFiles } from './data';
 import { parseArgs } from './cli-args';
-import { CORPUS, HELD_OUT_ONLY, type Task } from './corpus';
+import { CORPUS, heldOutElsewhere as corpusHeldOut, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
 import { saveArtifacts } from './onnx-export';
 import { DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS, trainTask } from './train-task';
@@ -32,9 +32,10 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   for (const task of tasks) {
-    // --data takes one file or several, comma-separated; the corpus also has held-out-only files to check against.
+    // --data takes one file or several, comma-separated; the corpus also has held-out-only files and the dialogue
+    // corpus's test turns to check against.
     const files = (args.data ? args.data.split(',') : CORPUS[task]).map((f) => path.resolve(f));
-    const heldOutElsewhere = args.data ? [] : HELD_OUT_ONLY[task].flatMap((f) => loadJsonl(f));
+    const heldOutElsewhere = args.data ? [] : corpusHeldOut(task);
     const options = { ...DEFAULT_TRAIN_OPTIONS[task], ...(args.seed !== undefined ? { seed } : {}) };
     const model = trainTask({ ...loadFiles(files), heldOutElsewhere }, {
       task,

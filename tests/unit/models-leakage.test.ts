@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CORPUS, CORPUS_DIR, HELD_OUT_ONLY, type Task } from '../../models/corpus';
+import { CORPUS, CORPUS_DIR, DIALOGUES_FILE, HELD_OUT_ONLY, heldOutElsewhere, type Task } from '../../models/corpus';
 import { DEFAULT_FEATURIZER } from '../../models/featurize';
 import { type Example, loadFiles, loadJsonl } from '../../models/data';
-import { comparisonForm, findLeaks } from '../../models/leakage';
+import { comparisonForm, dialogueTestTurns, findLeaks } from '../../models/leakage';
 import { DEFAULT_TRAIN_OPTIONS, trainTask } from '../../models/train-task';
 
 const TASKS: Task[] = ['intent', 'emotion'];
@@ -18,11 +18,11 @@ describe('no held-out line leaks into training', () => {
     expect(files.sort()).toEqual(known.sort());
   });
 
-  it('no training line of any corpus file copies or nearly copies a held-out line of its task', () => {
+  it('no training line of any corpus file copies or nearly copies a held-out line of its task (dialogue test turns included)', () => {
     const t0 = performance.now();
     for (const task of TASKS) {
       const lines = CORPUS[task].flatMap((f) => loadJsonl(f));
-      const heldOut = [...lines.filter((e) => e.split === 'test'), ...HELD_OUT_ONLY[task].flatMap((f) => loadJsonl(f))];
+      const heldOut = [...lines.filter((e) => e.split === 'test'), ...heldOutElsewhere(task)];
       const leaks = findLeaks(
         lines.filter((e) => e.split !== 'test'),
         heldOut,
@@ -31,6 +31,62 @@ describe('no held-out line leaks into training', () => {
       expect(leaks.map((l) => `${l.train.origin} ${l.train.text} ≈ ${l.heldOut.origin} ${l.heldOut.text}`)).toEqual([]);
     }
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('the dialogue test split is held out for the intent task', () => {
+  type Conversation = { id: string; split: 'train' | 'test'; turns: { text: string; label: { intent: string } }[] };
+  const conversations = (): Conversation[] =>
+    readFileSync(DIALOGUES_FILE, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Conversation);
+
+  it('every turn of every test conversation, and no train turn, is a held-out intent line', () => {
+    const all = conversations();
+    const testTurns = all.filter((c) => c.split === 'test').flatMap((c) => c.turns.map((t) => t.text));
+    const trainOnly = all
+      .filter((c) => c.split === 'train')
+      .flatMap((c) => c.turns.map((t) => t.text))
+      .filter((t) => !testTurns.includes(t));
+    expect(testTurns.length).toBeGreaterThan(300);
+    const turns = dialogueTestTurns(DIALOGUES_FILE);
+    expect(turns.map((t) => t.text)).toEqual(testTurns);
+    expect(turns[0].origin).toMatch(/dialogues\.jsonl:\d+ d\d{4} turn 1$/);
+    const intentHeldOut = new Set(heldOutElsewhere('intent').map((e) => e.text));
+    for (const text of testTurns) expect(intentHeldOut.has(text)).toBe(true);
+    for (const text of trainOnly) expect(intentHeldOut.has(text)).toBe(false);
+    expect(heldOutElsewhere('emotion')).toEqual([]);
+  });
+
+  it('a training line equal or near-equal to a test turn leaks; one copying a train turn does not', () => {
+    const all = conversations();
+    const testTurn = all.find((c) => c.split === 'test')!.turns.find((t) => Array.from(comparisonForm(t.text)).length >= 6)!.text;
+    const trainTurn = all.find((c) => c.split === 'train')!.turns[0].text;
+    const train = [{ text: `${testTurn}!` }, { text: `${testTurn}啊` }, { text: trainTurn }, { text: '完全不相干的一句话' }];
+    const leaks = findLeaks(train, heldOutElsewhere('intent'));
+    expect(leaks.map((l) => l.train.text)).toEqual([`${testTurn}!`, `${testTurn}啊`]);
+    expect(leaks[0].similarity).toBe(1);
+    expect(leaks[1].similarity).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it('reads only the test conversations of a dialogue file, and names the line of a malformed one', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'models-dialogues-'));
+    try {
+      const file = path.join(dir, 'dialogues.jsonl');
+      const conv = (id: string, split: string, texts: string[]) => JSON.stringify({ id, split, turns: texts.map((text) => ({ text, label: { intent: 'meta.will_try' } })) });
+      writeFileSync(file, [conv('d0001', 'train', ['训练集里的一句']), '', conv('d0002', 'test', ['好 我回头去弄', '诶 自己好了'])].join('\n') + '\n');
+      expect(dialogueTestTurns(file)).toEqual([
+        { text: '好 我回头去弄', label: 'meta.will_try', origin: expect.stringMatching(/dialogues\.jsonl:3 d0002 turn 1$/) },
+        { text: '诶 自己好了', label: 'meta.will_try', origin: expect.stringMatching(/dialogues\.jsonl:3 d0002 turn 2$/) },
+      ]);
+      writeFileSync(file, conv('d0001', 'test', ['一句']) + '\n' + JSON.stringify({ id: 'd0002', split: 'dev', turns: [] }) + '\n');
+      expect(() => dialogueTestTurns(file)).toThrow(/dialogues\.jsonl:2: a conversation needs "split": "train" or "test"/);
+      writeFileSync(file, JSON.stringify({ id: 'd0001', split: 'test', turns: [{ text: ' ' }] }) + '\n');
+      expect(() => dialogueTestTurns(file)).toThrow(/dialogues\.jsonl:1: turn 1 needs a non-empty "text"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -117,6 +173,15 @@ describe('the trainer refuses leaking data', () => {
     expect(err?.message).toContain('leaky.jsonl:16 "登录时一直提示网络错误" = held-out');
     expect(err?.message).toMatch(/leaky\.jsonl:15 "退款多久能到账啊" ≈ \(0\.\d\d\) held-out .*leaky\.jsonl:13/);
     expect(err?.message).toMatch(/per file: .*leaky\.jsonl 2/);
+  });
+
+  it('refuses when a train line copies a turn of a held-out dialogue conversation', () => {
+    const file = write('clean2.jsonl', clean);
+    const dialogues = path.join(dir, 'dialogues.jsonl');
+    writeFileSync(dialogues, JSON.stringify({ id: 'd0009', split: 'test', turns: [{ text: '密码忘记了!', label: { intent: 'login' } }] }) + '\n');
+    expect(() => trainTask({ ...loadFiles([file]), heldOutElsewhere: dialogueTestTurns(dialogues) }, cfg)).toThrow(
+      /refusing to train intent: 1 training lines .*\n.*"密码忘记了" = held-out .*dialogues\.jsonl:1 d0009 turn 1/,
+    );
   });
 
   it('refuses when a train line copies a line of a separate held-out set', () => {

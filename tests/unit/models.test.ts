@@ -363,7 +363,8 @@ describe('trained artifacts: clear-cut predictions', () => {
   it('has the expected label sets and an oos threshold for intent only', () => {
     expect(intent.labels).toContain('oos');
     expect(intent.labels).toContain('account.login');
-    expect(intent.labels.length).toBe(45);
+    expect(intent.labels.length).toBe(47);
+    expect(intent.labels).toEqual(expect.arrayContaining(['meta.will_try', 'meta.self_resolved']));
     expect(intent.threshold).toBeGreaterThanOrEqual(0);
     expect(emotion.labels).toEqual(['angry', 'anxious', 'disappointed', 'neutral', 'positive']);
     expect(emotion.threshold).toBeUndefined();
@@ -377,6 +378,8 @@ describe('trained artifacts: clear-cut predictions', () => {
       ['我要转人工', 'meta.human'],
       ['我的快递到哪了', 'order.logistics'],
       ['淘宝的订单怎么退款', 'oos'],
+      ['嗯嗯 我晚点试下', 'meta.will_try'],
+      ['哦 可以了 自己好了', 'meta.self_resolved'],
     ];
     const preds = await intent.predictBatch(cases.map((c) => c[0]));
     expect(preds.map((p) => p.label)).toEqual(cases.map((c) => c[1]));
