@@ -2,7 +2,7 @@
  * Turn benchmark: simulated users through the real HTTP API → PostgreSQL → Temporal Update → worker (chart +
  * ONNX models + retrieval) → PostgreSQL → reply; then, in the same run, the lost/duplicate checks on the
  * stored data, the same load shape against a trivial Temporal workflow (the cost of durability alone), and
- * the same script in-process with no Temporal/HTTP/DB (the floor).
+ * the same script in-process, the chart and the worker's activities called directly with no Temporal or HTTP (the floor).
  *
  *   npm run bench:turns -- [--conversations 50] [--turns 20] [--think-ms 0]
  *   npm run bench:turns -- --first-turns 200 [--conversations 50] [--think-ms 0]
