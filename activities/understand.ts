@@ -1,4 +1,5 @@
 import type { KnowledgeEntry } from '../knowledge/schema';
+import { confidentSibling, continuationFeatures, continuationProbability } from '../models/continuation';
 import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
@@ -11,6 +12,8 @@ const RETRIEVAL_WEIGHT = 0.5;
 const META_PROBABLE = 0.5;
 const META_CERTAIN = 0.8;
 const MODEL_CANDIDATES = 5;
+/** A detail match this good keeps a message in its topic even when the model is sure of a neighbouring topic. */
+const SIBLING_DETAIL = 0.4;
 /** Detail matches below this are not reported: too weak to answer with. */
 const DETAIL_FLOOR = 0.25;
 /** An explicit change of subject: the message is read on its own, not inside the current topic. */
@@ -45,14 +48,35 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     const topic = inTopic?.intent ?? null;
     const detail = topic ? index.searchDetails(topic, text) : undefined;
     const ids = new Set([...modelScore.keys(), ...retrieved.keys(), ...(topic ? [topic] : [])]);
+    // With a learned continuation model, P(continue) decides whether the message is read inside the topic and
+    // how confidently; without one, a fixed prior joins the topic's noisy-OR.
+    const modelProb = new Map(intent.scores.map((s) => [s.label, s.score]));
+    const continues =
+      inTopic?.continuation && topic
+        ? confidentSibling(topic, modelProb) && (detail?.score ?? 0) < SIBLING_DETAIL
+          ? 0 // a neighbouring question of the same group is read on its own, unless it asks one of this topic's details
+          : continuationProbability(
+              inTopic.continuation,
+              continuationFeatures({
+                text,
+                topic,
+                modelProb,
+                retrieval: new Map([...retrieved].map(([id, c]) => [id, c.score])),
+                detail: detail?.score ?? 0,
+              }),
+            )
+        : null;
 
     let candidates: ScoredCandidate[] = [...ids].map((id) => {
       const entry = index.entry(id)!;
       const p = modelScore.get(id) ?? 0;
       const r = retrieved.get(id)?.score ?? 0;
-      const here = inTopic && id === topic ? (1 - inTopic.prior) * (1 - inTopic.detailWeight * (detail?.score ?? 0)) : 1;
+      const isTopic = !!inTopic && id === topic;
+      const here = isTopic ? (continues === null ? 1 - inTopic.prior : 1) * (1 - inTopic.detailWeight * (detail?.score ?? 0)) : 1;
       const prior = input.group && id.startsWith(input.group + '.') ? GROUP_PRIOR : 1;
-      const score = Math.min(1, (1 - (1 - p) * (1 - RETRIEVAL_WEIGHT * r) * here) * prior);
+      const alone = Math.min(1, (1 - (1 - p) * (1 - RETRIEVAL_WEIGHT * r) * here) * prior);
+      // Below even odds the message is read on its own; above, the topic takes the model's confidence.
+      const score = continues === null || continues < 0.5 ? alone : isTopic ? continues + (1 - continues) * alone : (1 - continues) * alone;
       return { intent: id, title: entry.title, menuLabel: entry.menuLabel, score: round(score) };
     });
     candidates = candidates.sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent)).slice(0, 3);

@@ -103,7 +103,10 @@ function continuedTopic(context: ChartContext) {
   const top = nlu?.candidates[0];
   if (!params.readInTopic || !topic || !top) return undefined;
   const here = nlu.candidates.find((c) => c.intent === topic.intent);
-  return here && here.score >= params.candidateScore && top.score - here.score < params.confidentMargin ? here : undefined;
+  // A learned continuation model has already weighed the topic against the others: it must lead.
+  const lead = params.continuation ? 0 : params.confidentMargin;
+  if (!here || here.score < params.candidateScore) return undefined;
+  return here === top || top.score - here.score < lead ? here : undefined;
 }
 
 /** The current topic's detail node the message asks about, when the message continues the topic. */
@@ -286,6 +289,10 @@ export const conversationSetup = setup({
       const top = context.nlu?.candidates[0];
       return top ? adopt(context, context.nlu?.answers[top.intent], top.score) : {};
     }),
+    adoptContinuedTopic: assign(({ context }: Ctx) => {
+      const here = continuedTopic(context);
+      return here && context.topic ? adopt(context, context.topic, here.score) : {};
+    }),
     adoptPreviousTopic: assign(({ context }: Ctx) =>
       context.previousTopic ? { ...adopt(context, context.previousTopic, 1), rejections: 0 } : {},
     ),
@@ -436,7 +443,16 @@ export const actorInputs = {
     text: c.text,
     group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
     ...(c.params.readInTopic
-      ? { topic: c.topic ? { intent: c.topic.intent, prior: c.params.topicPrior, detailWeight: c.params.detailWeight } : null }
+      ? {
+          topic: c.topic
+            ? {
+                intent: c.topic.intent,
+                prior: c.params.topicPrior,
+                detailWeight: c.params.detailWeight,
+                ...(c.params.continuation ? { continuation: c.params.continuation } : {}),
+              }
+            : null,
+        }
       : {}),
   }),
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),

@@ -1,4 +1,4 @@
-import type { Channel, HandoffStatus, IntentVerdict, Reply } from '../common/types';
+import type { Channel, ContinuationWeights, HandoffStatus, IntentVerdict, Reply } from '../common/types';
 import type { SlotName, Slots } from './slots';
 
 /** What the chart knows of a knowledge entry: enough to answer, offer and fall back. */
@@ -125,6 +125,8 @@ export interface ChartParams {
   topicPrior: number;
   /** How much a detail-node match counts for the current topic (0..1). */
   detailWeight: number;
+  /** The learned continuation model (models/continuation.ts); when set it replaces the fixed `topicPrior`. */
+  continuation: ContinuationWeights | null;
   /** A guest (a caller or sender the platform does not know) proves who they are before order or account answers. */
   verifyGuests: boolean;
   /** Channels where answers are spoken one step at a time (key 1 next step, 2 solved), e.g. phone. */
@@ -209,7 +211,7 @@ export interface UnderstandInput {
   text: string;
   group: string | null;
   /** The topic the conversation is about and how strongly to read the message inside it (absent in inputs recorded before it existed). */
-  topic?: { intent: string; prior: number; detailWeight: number } | null;
+  topic?: { intent: string; prior: number; detailWeight: number; continuation?: ContinuationWeights } | null;
 }
 export interface LookupOrderInput {
   userId: string;

@@ -74,6 +74,7 @@ const params = z
     topicPrior: z.number().min(0).max(1).default(0),
     detailWeight: z.number().min(0).max(1).default(0),
     verifyGuests: z.boolean().default(false),
+    continuation: z.object({ bias: z.number(), weights: z.record(z.string(), z.number()) }).strict().nullable().default(null),
     stepwiseChannels: z.array(z.enum(['app', 'web', 'email', 'phone'])).default([]),
     detailScore: z.number().min(0).max(1).default(1),
   })

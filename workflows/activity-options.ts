@@ -15,6 +15,12 @@ export const CHART_LOADING: LocalActivityOptions = {
   retry: { initialInterval: '200ms', maximumInterval: '10s' },
 };
 
+/** The user's tier at a conversation's start (a local activity: one quick read), then the fallback tier. */
+export const CUSTOMER_LOOKUP: LocalActivityOptions = {
+  startToCloseTimeout: '2s',
+  retry: { maximumAttempts: 3, initialInterval: '100ms' },
+};
+
 /** The platform's account and order systems and the handoff queue: a few quick retries, then the chart's fallback. */
 export const PLATFORM_CALLS: ActivityOptions = {
   startToCloseTimeout: '5s',

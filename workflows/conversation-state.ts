@@ -17,7 +17,7 @@ import preRegistryChart from '../machines/charts/pre-registry.chart.json';
 import { stateName, type ConversationSnapshot } from '../machines/conversation';
 import { persistChart, restoreChart, runToRest, startChart, type ActorOutcome, type Invocation } from '../machines/interpret';
 import type { ChartEvent } from '../machines/types';
-import { CHART_LOADING, CLOSING, PLATFORM_CALLS, RECORDING, UNDERSTANDING } from './activity-options';
+import { CHART_LOADING, CLOSING, CUSTOMER_LOOKUP, PLATFORM_CALLS, RECORDING, UNDERSTANDING } from './activity-options';
 
 /** Failure type of a message sent to a conversation that has ended; the API starts a new one for it. */
 export const CONVERSATION_CLOSED = 'ConversationClosed';
@@ -27,6 +27,9 @@ const { loadChart } = proxyLocalActivities<ConversationActivities>(CHART_LOADING
 const { recordTurn } = proxyLocalActivities<ConversationActivities>(RECORDING);
 const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity } =
   proxyActivities<ConversationActivities>(PLATFORM_CALLS);
+// The tier is one indexed read: as a local activity it joins the chart load in the first workflow task instead of
+// costing a second one before the first reply.
+const { lookupCustomer: lookupCustomerLocally } = proxyLocalActivities<ConversationActivities>(CUSTOMER_LOOKUP);
 const { closeConversation } = proxyActivities<ConversationActivities>(CLOSING);
 
 /** Retries of a message that crossed a continue-as-new are answered from this many recent results. */
@@ -107,7 +110,7 @@ export class ConversationState {
   private async loadPinnedChart(version: number): Promise<void> {
     const [loaded, customer] = await Promise.all([
       loadChart({ version }),
-      lookupCustomer({ userId: this.input.userId }).catch((err) => {
+      (patched('customer-lookup-local') ? lookupCustomerLocally : lookupCustomer)({ userId: this.input.userId }).catch((err) => {
         log.warn('tier lookup failed; using the fallback tier', { error: String(err) });
         return { tier: FALLBACK_TIER };
       }),

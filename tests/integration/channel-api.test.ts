@@ -58,7 +58,7 @@ describe('a Chinese conversation through the channel API', () => {
     const clarify = asked.body.replies.find((r: { kind: string }) => r.kind === 'question');
     const options = clarify.options.map((o: { intent: string }) => o.intent);
     expect(options.length).toBeGreaterThanOrEqual(3);
-    expect(options[0]).toMatch(/^account\./);
+    expect(options.filter((o: string) => o.startsWith('account.')).length).toBeGreaterThanOrEqual(2);
     expect(options.at(-1)).toBe('meta.human');
     const picked = await stack.post('web', { userId: 'li-si', text: '2' });
     expect(picked.body.state).toBe('answering.awaitingFeedback');

@@ -32,6 +32,7 @@ describe('chart versions', () => {
     // A designer publishes a version that answers on a smaller lead and hands over after one rejection.
     const eager = committed();
     eager.params.confidentMargin = 0.01;
+    eager.params.confidentScore = 0.3;
     eager.params.maxRejections = 1;
     const published = await admin('POST', '/charts', { chart: eager, author: 'designer-1', note: 'answer more, escalate sooner' });
     expect(published.status).toBe(201);
