@@ -107,3 +107,9 @@ export interface ConversationView {
   handoff: { status: HandoffStatus; ticketId: string } | null;
   rejections: number;
 }
+
+/** Weights of the learned "does this message continue the current topic?" model (models/continuation.ts); chart data. */
+export interface ContinuationWeights {
+  bias: number;
+  weights: Record<string, number>;
+}
