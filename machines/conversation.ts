@@ -152,7 +152,8 @@ function adopt(context: ChartContext, answer: AnswerView | undefined, confidence
   return {
     ...(switched ? { previousTopic: context.topic } : {}),
     topic: answer,
-    lastIntent: verdict?.name === answer.intent ? verdict : { name: answer.intent, confidence },
+    // The topic decided in context (a pick, a follow-up) still names the model version that read the message.
+    lastIntent: verdict?.name === answer.intent ? verdict : { name: answer.intent, confidence, ...(verdict?.model ? { model: verdict.model } : {}) },
     rejections: context.topic?.intent === answer.intent ? context.rejections : 0,
     group: null,
   };
@@ -332,7 +333,11 @@ export const conversationSetup = setup({
           replies.askIfHelped(),
         ),
         reading: null,
-        lastIntent: { name: context.topic.intent, confidence: context.nlu?.candidates[0]?.score ?? detail.score },
+        lastIntent: {
+          name: context.topic.intent,
+          confidence: context.nlu?.candidates[0]?.score ?? detail.score,
+          ...(context.nlu?.intent?.model ? { model: context.nlu.intent.model } : {}),
+        },
         expecting: 'feedback' as const,
         choices: [],
       };
