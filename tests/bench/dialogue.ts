@@ -4,7 +4,8 @@
  * committed chart with the real `understand` activity (both ONNX models + knowledge retrieval + detail nodes), and
  * what the bot made of each message is compared with the turn's label in context.
  *
- *   npm run eval:dialogue [-- --split train|test]
+ *   npm run eval:dialogue [-- --split train|test] [--errors]
+ *   DIALOGUE_PARAMS='{"topicPrior":0.4}' npm run eval:dialogue -- --split train   # try chart params (tune on train only)
  *
  * Reported twice: with the chart reading messages inside the current topic (params.readInTopic, as committed) and
  * without it (the earlier behaviour), so the gain of topic-aware understanding is measured on the same turns.
@@ -13,17 +14,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeUnderstand } from '../../activities/understand';
-import { KnowledgeIndex } from '../../knowledge/retrieval';
-import { readContent } from '../../knowledge/store';
+import { committedUnderstanding } from './understanding-setup';
 import chartJson from '../../machines/charts/conversation.chart.json';
 import { buildChart, type Chart } from '../../machines/chart';
 import type { ConversationSnapshot } from '../../machines/conversation';
 import { runToRest, startChart, type ActorOutcome, type Invocation } from '../../machines/interpret';
 import { replies } from '../../machines/replies';
 import type { Channel, Reply } from '../../common/types';
-import { OnnxClassifier } from '../../models/classifier';
-import { ARTIFACTS_DIR } from '../../models/registry';
 
 const DIALOGUES = path.join(__dirname, '../../models/dialogues/dialogues.jsonl');
 
@@ -63,7 +60,7 @@ function isRight(read: string, label: Turn['label']): boolean {
   return read === label.intent;
 }
 
-async function run(chart: Chart, dialogues: Dialogue[], understand: ReturnType<typeof makeUnderstand>) {
+async function run(chart: Chart, dialogues: Dialogue[], understand: Awaited<ReturnType<typeof committedUnderstanding>>["understand"]) {
   const actors = async (inv: Invocation): Promise<ActorOutcome> => {
     switch (inv.src) {
       case 'understand':
@@ -121,17 +118,11 @@ async function main() {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Dialogue)
     .filter((d) => d.split === split);
-  const { entries, lexicon } = readContent();
-  const index = new KnowledgeIndex(entries, lexicon);
-  const models = {
-    intent: await OnnxClassifier.load(ARTIFACTS_DIR, 'intent'),
-    emotion: await OnnxClassifier.load(ARTIFACTS_DIR, 'emotion'),
-    versions: { intent: 0, emotion: 0 },
-  };
-  const understand = makeUnderstand({ current: () => index }, { current: () => models });
+  const { understand } = await committedUnderstanding();
   const inTopic = buildChart(1, chartJson);
   const alone = buildChart(1, { ...chartJson, params: { ...chartJson.params, readInTopic: false } });
-  const tuned = process.env.DIALOGUE_PARAMS ? buildChart(1, { ...chartJson, params: { ...chartJson.params, ...JSON.parse(process.env.DIALOGUE_PARAMS) } }) : inTopic;
+  const tried = process.env.DIALOGUE_PARAMS ? JSON.parse(process.env.DIALOGUE_PARAMS) : null;
+  const tuned = tried ? buildChart(1, { ...chartJson, params: { ...chartJson.params, ...tried } }) : inTopic;
 
   const pct = (n: number, d: number) => `${((100 * n) / Math.max(1, d)).toFixed(1)}%`;
   const report = (name: string, r: Awaited<ReturnType<typeof run>>) =>

@@ -9,13 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeUnderstand } from '../../activities/understand';
-import { KnowledgeIndex } from '../../knowledge/retrieval';
-import { readContent } from '../../knowledge/store';
+import { committedUnderstanding } from './understanding-setup';
 import chart from '../../machines/charts/conversation.chart.json';
 import { answersDirectly } from '../../machines/conversation';
-import { OnnxClassifier } from '../../models/classifier';
-import { ARTIFACTS_DIR } from '../../models/registry';
 
 const AMBIGUOUS = path.join(__dirname, '../../models/corpus/ambiguous.jsonl');
 /** The thresholds of the committed chart (what `npm start` publishes). */
@@ -28,14 +24,7 @@ async function main() {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { text: string; label: string; split?: string })
     .filter((l) => l.split === 'test');
-  const { entries, lexicon } = readContent();
-  const index = new KnowledgeIndex(entries, lexicon);
-  const models = {
-    intent: await OnnxClassifier.load(ARTIFACTS_DIR, 'intent'),
-    emotion: await OnnxClassifier.load(ARTIFACTS_DIR, 'emotion'),
-    versions: { intent: 0, emotion: 0 },
-  };
-  const understand = makeUnderstand({ current: () => index }, { current: () => models });
+  const { index, understand } = await committedUnderstanding();
 
   const count = { topics: 0, answered: 0, answeredRight: 0, clarified: 0, clarifiedRight: 0, oos: 0, oosPolite: 0, oosAnswered: 0, metas: 0, metaRight: 0 };
   const retrievalOnly = { top1: 0 };

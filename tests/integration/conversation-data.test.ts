@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CsChartVersion, CsUserTier } from '../../common/search-attributes';
 import { COMMITTED_CHART } from '../../db/chart-registry';
 import { viewQuery } from '../../workflows/conversation';
-import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -11,14 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.teardown());
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.baseUrl}/api/admin${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const admin = (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown) => stack.admin(method, path, body);
 
 const committed = () => JSON.parse(readFileSync(COMMITTED_CHART, 'utf8'));
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 
 // Whole conversations through the HTTP API with the real models: follow-ups read inside the topic, switches and
 // returns, and conversational acts read against what the bot just said.
@@ -81,11 +81,7 @@ describe('conversational acts read against what the bot just said', () => {
   });
 
   it('a follow-up for a user whose account misses one live condition names it', async () => {
-    await fetch(`${stack.baseUrl}/api/admin/users/ctx-streamer`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ nickname: '小播', realNameVerified: true, followers: 312 }),
-    });
+    await stack.admin('PUT', '/users/ctx-streamer', { nickname: '小播', realNameVerified: true, followers: 312 });
     const res = await stack.post('app', { userId: 'ctx-streamer', text: '我才300多个粉 这样能播吗' });
     expect(said(res.body)).toContain('还差 1 项');
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 
 // One person across channels: a caller number or e-mail sender is resolved to the platform user through the
 // account's bound phone or e-mail; an unknown caller is a guest until verified, then their history is the user's.
@@ -11,12 +11,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.teardown());
 
 async function admin(path: string, body: unknown) {
-  const res = await fetch(`${stack.baseUrl}/api/admin${path}`, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
+  expect((await stack.admin('PUT', path, body)).status).toBe(200);
 }
 
 describe('one person across channels', () => {

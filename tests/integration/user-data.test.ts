@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 
 // The bot answers from what the platform knows about the user: orders (picked without asking where it can),
 // each order's shop free-shipping threshold, account facts. Fixtures are made through the admin API.
@@ -10,14 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.teardown());
 
-async function admin(path: string, body: unknown) {
-  const res = await fetch(`${stack.baseUrl}/api/admin${path}`, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const admin = (path: string, body: unknown) => stack.admin('PUT', path, body);
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 const allText = (body: { replies: Array<{ text: string }> }) => body.replies.map((r) => r.text).join('\n');
 

@@ -82,6 +82,8 @@ export interface Stack {
   stopWorker(): Promise<void>;
   post(channel: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string): Promise<{ status: number; body: any }>;
+  /** A call of the admin API (platform stand-in, chart registry) with the admin token. */
+  admin(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }>;
   teardown(): Promise<void>;
 }
 
@@ -145,6 +147,14 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
     },
     async get(path) {
       const res = await fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      return { status: res.status, body: await res.json() };
+    },
+    async admin(method, path, body) {
+      const res = await fetch(`${baseUrl}/api/admin${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return { status: res.status, body: await res.json() };
     },
     async teardown() {
