@@ -62,6 +62,21 @@ export class ConversationStore {
   }
 
   /**
+   * Pin the latest published chart on a conversation created while none was published (its workflow has not
+   * started, so nothing runs on another version yet); null while there is still none.
+   */
+  async pinLatestChart(conversationId: string): Promise<number | null> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [[row]] = await this.ds.query(
+      `UPDATE conversations SET chart_version = COALESCE(chart_version,
+         (SELECT version FROM chart_versions WHERE published_at IS NOT NULL ORDER BY published_at DESC, version DESC LIMIT 1))
+       WHERE id = $1 AND NOT workflow_started RETURNING chart_version`,
+      [conversationId],
+    );
+    return row?.chart_version ?? null;
+  }
+
+  /**
    * The conversation ended between lookup and delivery (its workflow refused the message): close it here
    * too and move the message into the user's open conversation, a new one if needed.
    */

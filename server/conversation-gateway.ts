@@ -15,8 +15,8 @@ export interface ConversationRef {
   id: string;
   userId: string;
   channel: Channel;
-  /** The chart version pinned when the conversation was created. */
-  chartVersion: number;
+  /** The chart version pinned when the conversation was created (null for conversations older than the registry). */
+  chartVersion: number | null;
   /** Whether the workflow has recorded a turn: then a plain (cheaper) Update reaches it. */
   started: boolean;
 }
@@ -59,13 +59,21 @@ export class ConversationGateway {
     return new WithStartWorkflowOperation(conversation, {
       workflowId: workflowIdOf(conv.id),
       taskQueue: this.taskQueue,
-      args: [{ conversationId: conv.id, userId: conv.userId, channel: conv.channel, chartVersion: conv.chartVersion, settings: this.settings }],
+      args: [
+        {
+          conversationId: conv.id,
+          userId: conv.userId,
+          channel: conv.channel,
+          ...(conv.chartVersion !== null ? { chartVersion: conv.chartVersion } : {}),
+          settings: this.settings,
+        },
+      ],
       workflowIdConflictPolicy: 'USE_EXISTING',
       // An ended conversation is never restarted under the same id.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
         { key: CsChannel, value: conv.channel },
-        { key: CsChartVersion, value: conv.chartVersion },
+        ...(conv.chartVersion !== null ? [{ key: CsChartVersion, value: conv.chartVersion }] : []),
       ],
       memo: { userId: conv.userId, chartVersion: conv.chartVersion },
     });

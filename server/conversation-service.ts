@@ -54,12 +54,14 @@ export class ConversationService {
   }
 
   private async answer(channel: Channel, body: InboundBody, userId: string, stored: AcceptedMessage, mayMove: boolean): Promise<TurnResponse> {
-    if (stored.chartVersion === null) {
+    // A running conversation needs no version (it has its own); a new one takes the latest published chart.
+    const chartVersion = stored.chartVersion ?? (stored.started ? null : await this.store.pinLatestChart(stored.conversationId));
+    if (chartVersion === null && !stored.started) {
       throw new ApiError(503, 'chart_unavailable', 'no dialogue chart is published; the message is stored, retry with the same messageId', 5);
     }
     try {
       return await this.gateway.deliver(
-        { id: stored.conversationId, userId, channel, chartVersion: stored.chartVersion, started: stored.started },
+        { id: stored.conversationId, userId, channel, chartVersion, started: stored.started },
         {
           messageId: stored.messageId,
           ...(body.messageId ? { clientMessageId: body.messageId } : {}),

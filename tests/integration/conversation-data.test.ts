@@ -72,6 +72,23 @@ describe('chart versions', () => {
   });
 });
 
+describe('no chart published', () => {
+  it('keeps the message and answers 503 until a chart is published, then answers the retry on it', async () => {
+    const published = await stack.ds.query(`SELECT version, published_at FROM chart_versions WHERE published_at IS NOT NULL`);
+    await stack.ds.query(`UPDATE chart_versions SET published_at = NULL`);
+    try {
+      const refused = await stack.post('app', { userId: 'too-early', text: '你好', messageId: 'early-1' });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('chart_unavailable');
+    } finally {
+      for (const p of published) await stack.ds.query(`UPDATE chart_versions SET published_at = $2 WHERE version = $1`, [p.version, p.published_at]);
+    }
+    const retried = await stack.post('app', { userId: 'too-early', text: '你好', messageId: 'early-1' });
+    expect(retried.status).toBe(200);
+    expect((await stack.get(`/api/conversations/${retried.body.conversationId}`)).body.chartVersion).toBeGreaterThan(0);
+  });
+});
+
 describe('the user behind the conversation', () => {
   it("reads the user's tier from the platform when the conversation starts", async () => {
     expect((await admin('PUT', '/users/gold-member', { nickname: '金卡会员', tier: 'vip' })).status).toBe(200);
