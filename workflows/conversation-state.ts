@@ -79,15 +79,14 @@ export class ConversationState {
    * synchronously, where earlier versions of this workflow made the same decisions.
    */
   begin(): void {
-    const { input } = this;
-    const carried = input.carry?.chart;
-    if (carried) {
+    const { carry, chartVersion } = this.input;
+    if (carry?.chart) {
       this.recordsTurns = true;
-      this.chart = buildChart(carried.version, carried.definition);
+      this.chart = buildChart(carry.chart.version, carry.chart.definition);
       this.startOrRestore();
-    } else if (patched('chart-registry') && input.chartVersion !== undefined) {
+    } else if (chartVersion !== undefined && patched('chart-registry')) {
       this.recordsTurns = true;
-      this.tail = this.serialize(() => this.loadPinnedChart(input.chartVersion!));
+      this.tail = this.serialize(() => this.loadPinnedChart(chartVersion));
     } else {
       this.chart = this.preRegistryChart();
       this.startOrRestore();
@@ -132,9 +131,8 @@ export class ConversationState {
 
   /** The chart compiled into the bundle, with the answer margin those conversations started with. */
   private preRegistryChart(): Chart {
-    const chart = buildChart(PRE_REGISTRY_VERSION, preRegistryChart);
-    if (this.input.carry) return chart; // a restored snapshot carries its own parameters
-    const margin = patched('clarify-margin-0.2') ? 0.2 : 0.1;
+    // A restored snapshot carries its own parameters; a new conversation starts with the margin of its time.
+    const margin = this.input.carry ? preRegistryChart.params.confidentMargin : patched('clarify-margin-0.2') ? 0.2 : 0.1;
     return buildChart(PRE_REGISTRY_VERSION, { ...preRegistryChart, params: { ...preRegistryChart.params, confidentMargin: margin } });
   }
 
