@@ -6,7 +6,7 @@ import { makeLoadChart } from './chart-loader';
 import { makeCloseConversation, makeRecordTurn, makeRequestHandoff } from './conversation-store';
 import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
-import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder, makeVerifyIdentity } from './platform';
+import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder, makePerformAction, makeVerifyIdentity } from './platform';
 import { IdentityStore } from '../db/identity-store';
 import type { ConversationActivities } from './types';
 import { makeUnderstand } from './understand';
@@ -29,6 +29,7 @@ export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): 
     findOrders: makeFindOrders(platform),
     lookupAccount: makeLookupAccount(platform),
     verifyIdentity: makeVerifyIdentity(platform, new IdentityStore(ds), store),
+    performAction: makePerformAction(platform),
     requestHandoff: makeRequestHandoff(ds, ids),
     recordTurn: makeRecordTurn(store),
     closeConversation: makeCloseConversation(store),

@@ -79,6 +79,13 @@ export interface PlatformAdapter {
   recentWithdrawals(userId: string, limit: number): Promise<WithdrawalRecord[]>;
   /** The user whose account has this phone number (11 digits) or e-mail address bound, if any. */
   findUserByContact(contact: Contact): Promise<string | null>;
+  /**
+   * Act on the user's order. Exactly once per `idempotencyKey`: a repeated call returns the first result. The
+   * platform refuses (status `refused`, with a reason) what the order's state does not allow.
+   */
+  performOrderAction(request: OrderActionRequest): Promise<OrderActionRecord>;
+  /** The actions taken on the user's orders, newest first. */
+  orderActions(userId: string): Promise<OrderActionRecord[]>;
   /** The user owning the order whose bound phone ends with these four digits: a caller proving who they are. */
   verifyByOrder(orderId: string, phoneLast4: string): Promise<string | null>;
 }
@@ -88,4 +95,22 @@ export interface Contact {
   kind: 'phone' | 'email';
   /** Normalised: 11-digit mainland number, or the lower-cased address. */
   value: string;
+}
+
+export const ORDER_ACTIONS = ['order_cancelled', 'return_opened', 'reship_requested', 'complaint_filed'] as const;
+
+export interface OrderActionRequest {
+  idempotencyKey: string;
+  userId: string;
+  orderId: string;
+  type: (typeof ORDER_ACTIONS)[number];
+}
+
+export interface OrderActionRecord {
+  id: string;
+  type: (typeof ORDER_ACTIONS)[number];
+  orderId: string;
+  status: 'done' | 'refused';
+  reason: string | null;
+  createdAt: string;
 }

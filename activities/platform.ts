@@ -7,6 +7,8 @@ import type {
   LookupOrderInput,
   OrderLookup,
   OrderSearch,
+  PerformActionInput,
+  ActionResult,
   UserInput,
   Verification,
   VerifyIdentityInput,
@@ -35,6 +37,7 @@ function knownOrder(order: OrderFacts, now: number): KnownOrder {
     trackingNo: order.trackingNo,
     daysSinceDelivered: order.deliveredAt ? Math.floor((now - Date.parse(order.deliveredAt)) / DAY_MS) : null,
     latestEvent: order.logisticsEvents.at(-1) ?? null,
+    daysSinceLastEvent: order.logisticsEvents.length ? Math.floor((now - Date.parse(order.logisticsEvents.at(-1)!.at)) / DAY_MS) : null,
     freeShippingThreshold: order.freeShippingThreshold,
   };
 }
@@ -110,5 +113,21 @@ export function makeVerifyIdentity(platform: PlatformAdapter, identities: Identi
     await identities.verify(input.guestId, userId);
     await store.mergeGuest(input.guestId, userId, input.conversationId);
     return { verified: true, userId };
+  };
+}
+
+/**
+ * Act on the user's order after their yes. The idempotency key is the conversation, the confirming turn and the action:
+ * a retried activity, a retried channel message or a replayed turn after a worker crash finds the first result.
+ */
+export function makePerformAction(platform: PlatformAdapter) {
+  return async function performAction(input: PerformActionInput): Promise<ActionResult> {
+    const record = await platform.performOrderAction({
+      idempotencyKey: `conv-${input.conversationId}:turn-${input.turn}:${input.type}`,
+      userId: input.userId,
+      orderId: input.orderId,
+      type: input.type,
+    });
+    return { id: record.id, status: record.status, ...(record.reason ? { reason: record.reason } : {}) };
   };
 }

@@ -1,5 +1,5 @@
 import type { TurnRecord, TurnResponse } from '../common/types';
-import type { AccountLookup, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput, Verification, VerifyIdentityInput } from '../machines/types';
+import type { AccountLookup, ActionResult, PerformActionInput, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput, Verification, VerifyIdentityInput } from '../machines/types';
 import type { ChartDefinition } from '../machines/validate';
 
 /** The activity interface the workflow proxies; implementations live in this folder. */
@@ -11,6 +11,7 @@ export interface ConversationActivities {
   findOrders(input: UserInput): Promise<OrderSearch>;
   lookupAccount(input: UserInput): Promise<AccountLookup>;
   verifyIdentity(input: VerifyIdentityInput): Promise<Verification>;
+  performAction(input: PerformActionInput): Promise<ActionResult>;
   requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }>;
   recordTurn(record: TurnRecord): Promise<TurnResponse>;
   closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;

@@ -32,11 +32,14 @@ export interface SentReply extends Reply {
   id: string;
 }
 
-/** Side effects done in a turn (DESIGN §4); none exist yet, so every turn reports `[]`. */
+/** A side effect done in a turn (DESIGN §4): `[]` when none. */
 export interface TurnAction {
   type: 'coupon' | 'order_cancelled' | 'address_changed' | 'return_opened' | 'reship_requested' | 'complaint_filed' | 'handoff';
   id: string;
+  /** `done`, or `refused` when the platform would not do it (then `reason`). */
   status: string;
+  orderId?: string;
+  reason?: string;
 }
 
 /** What one turn answers the channel: the channel API's 200 body, stored on the user's message. */

@@ -8,6 +8,7 @@ import { ModelRegistry1767225600004 } from './migrations/0004-model-registry';
 import { ConversationOwner1767225600005 } from './migrations/0005-conversation-owner';
 import { PlatformFacts1767225600006 } from './migrations/0006-platform-facts';
 import { Identities1767225600007 } from './migrations/0007-identities';
+import { OrderActions1767225600008 } from './migrations/0008-order-actions';
 
 export const migrations = [
   Initial1767225600001,
@@ -17,6 +18,7 @@ export const migrations = [
   ConversationOwner1767225600005,
   PlatformFacts1767225600006,
   Identities1767225600007,
+  OrderActions1767225600008,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

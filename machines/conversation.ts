@@ -3,8 +3,10 @@ import { isGuest } from '../common/identity';
 import type { Reply } from '../common/types';
 import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, NEXT_STEP_KEY, REPEAT_KEY, SOLVED_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
+import { actionRecord, offerableAction } from './actions';
 import type {
   AccountLookup,
+  ActionResult,
   AnswerView,
   ChartContext,
   ChartEvent,
@@ -16,6 +18,7 @@ import type {
   LookupOrderInput,
   OrderLookup,
   OrderSearch,
+  PerformActionInput,
   RequestHandoffInput,
   ScoredCandidate,
   UnderstandInput,
@@ -184,6 +187,9 @@ export const conversationSetup = setup({
     verifyIdentity: fromPromise<Verification, VerifyIdentityInput>(async () => {
       throw new Error('verifyIdentity runs as an activity');
     }),
+    performAction: fromPromise<ActionResult, PerformActionInput>(async () => {
+      throw new Error('performAction runs as an activity');
+    }),
   },
   guards: {
     keyedHuman: ({ event }) => keyed(event, HUMAN_KEY),
@@ -224,6 +230,11 @@ export const conversationSetup = setup({
     isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
+    awaitsActionConfirmation: ({ context }: Ctx) => context.expecting === 'actionConfirm' && !!context.pendingAction,
+    confirmsAction: ({ context }: Ctx) =>
+      context.expecting === 'actionConfirm' && !!context.pendingAction && meta(context) === 'meta.affirm',
+    declinesAction: ({ context }: Ctx) =>
+      context.expecting === 'actionConfirm' && (meta(context) === 'meta.deny' || meta(context) === 'meta.goodbye'),
     needsVerification: ({ context }: Ctx) =>
       context.params.verifyGuests && isGuest(context.userId) && (needsOrder(context) || needsAccount(context)),
     bringsVerification: ({ event }) => {
@@ -265,6 +276,7 @@ export const conversationSetup = setup({
         // Read afresh from each message by understanding; a bare key has nothing to read.
         emotion: message && keyOf(message.text, message.dtmf) !== null ? NEUTRAL : null,
         lastPrompt: context.outbox.length > 0 ? withoutRepeatNote(context.outbox) : context.lastPrompt,
+        actions: [],
         outbox: [],
       };
     }),
@@ -307,6 +319,8 @@ export const conversationSetup = setup({
       const order = needsOrder(context) ? context.order : null;
       const account = needsAccount(context) ? context.account : null;
       const answer = answerReplies(context, replies.answer(topic), topic.title, topic.solution);
+      // Where the order allows the very thing the user asks for, the bot offers to do it instead of asking if it helped.
+      const action = offerableAction(context);
       return {
         outbox: say(
           context,
@@ -314,11 +328,12 @@ export const conversationSetup = setup({
           order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
           account ? replies.accountFacts(topic.intent, account) : null,
           answer.outbox[0],
-          stepwise(context) ? null : replies.offer(topic), // a link cannot be spoken
-          answer.outbox[1],
+          stepwise(context) || action ? null : replies.offer(topic), // a link cannot be spoken; no sales pitch before the fix
+          action ? replies.confirmAction(action) : answer.outbox[1],
         ),
-        reading: answer.reading,
-        expecting: 'feedback' as const,
+        reading: action ? null : answer.reading,
+        pendingAction: action,
+        expecting: action ? ('actionConfirm' as const) : ('feedback' as const),
         choices: [],
       };
     }),
@@ -376,6 +391,18 @@ export const conversationSetup = setup({
       // Verified: from now on the conversation is the user's; their orders and account are looked up afresh.
       return { userId: event.output.userId, order: null, account: undefined, outbox: say(context, replies.identityVerified()) };
     }),
+    storeActionResult: assign(({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.performAction');
+      const pending = context.pendingAction;
+      if (!pending) return {};
+      return {
+        actions: [...(context.actions ?? []), actionRecord(pending, event.output)],
+        outbox: say(context, replies.actionResult(pending, event.output)),
+        pendingAction: null,
+        expecting: 'question' as const,
+      };
+    }),
+    declineAction: assign(({ context }: Ctx) => ({ pendingAction: null, outbox: say(context, replies.actionDeclined()), expecting: 'question' as const })),
     storeAccount: assign(({ event }) => {
       assertEvent(event, 'xstate.done.actor.lookupAccount');
       return { account: event.output.found ? event.output.account : null };
@@ -463,6 +490,13 @@ export const actorInputs = {
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
   findOrders: (c: ChartContext): UserInput => ({ userId: c.userId }),
   lookupAccount: (c: ChartContext): UserInput => ({ userId: c.userId }),
+  performAction: (c: ChartContext): PerformActionInput => ({
+    conversationId: c.conversationId,
+    turn: c.turn,
+    userId: c.userId,
+    type: c.pendingAction?.type ?? 'order_cancelled',
+    orderId: c.pendingAction?.orderId ?? '',
+  }),
   verifyIdentity: (c: ChartContext): VerifyIdentityInput => ({
     conversationId: c.conversationId,
     guestId: c.userId,

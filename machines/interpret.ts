@@ -39,6 +39,8 @@ function invocation(src: ActorSrc, id: string, context: ChartContext): Invocatio
       return { id, src, input: actorInputs.lookupAccount(context) };
     case 'verifyIdentity':
       return { id, src, input: actorInputs.verifyIdentity(context) };
+    case 'performAction':
+      return { id, src, input: actorInputs.performAction(context) };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Reply, ReplyOption } from '../common/types';
 import { accountFactText } from './account-facts';
-import type { AccountView, AnswerView, DetailView, KnownOrder, OrderView, ScoredCandidate } from './types';
+import type { OrderActionType, PendingAction } from './actions';
+import type { ActionResult, AccountView, AnswerView, DetailView, KnownOrder, OrderView, ScoredCandidate } from './types';
 
 // Every sentence the bot says comes from here, so wording is reviewed in one place.
 
@@ -48,6 +49,7 @@ const SIMPLE_REPLIES = [
   'resolvedItself',
   'askVerification',
   'verificationFailed',
+  'actionFailed',
 ] as const;
 export type SimpleReply = (typeof SIMPLE_REPLIES)[number];
 export const isSimpleReply = (name: string): name is SimpleReply => (SIMPLE_REPLIES as readonly string[]).includes(name);
@@ -150,6 +152,23 @@ export const replies = {
     kind: 'question',
     text: '为了帮您查询具体情况，请提供订单号（可在「我-订单」里找到，一串以数字组成的编号）。',
   }),
+  confirmAction: (a: PendingAction): Reply => ({
+    kind: 'question',
+    text: `需要我现在帮您${ACTION_TEXT[a.type].effect}吗？订单 ${a.orderId}（${a.product}）${ACTION_TEXT[a.type].consequence}回复「确认」办理，或「不用了」。`,
+    options: [
+      { key: 'yes', label: '确认' },
+      { key: 'no', label: '不用了' },
+    ],
+  }),
+  actionResult: (a: PendingAction, r: ActionResult): Reply =>
+    r.status === 'done'
+      ? { kind: 'answer', text: `已为您${ACTION_TEXT[a.type].effect}（订单 ${a.orderId}，${a.product}）。${ACTION_TEXT[a.type].done}` }
+      : { kind: 'apology', text: `抱歉，订单 ${a.orderId} 现在无法${ACTION_TEXT[a.type].effect}${r.reason ? `：${r.reason}` : ''}。需要的话可以回复「转人工」。` },
+  actionDeclined: (): Reply => ({ kind: 'question', text: '好的，暂不办理。还有其他需要帮忙的吗？' }),
+  actionFailed: (): Reply => ({
+    kind: 'apology',
+    text: '抱歉，刚才没能办理成功，您的订单没有变化。请稍后再说一次「确认」，或回复「转人工」由人工客服处理。',
+  }),
   askVerification: (): Reply => ({
     kind: 'question',
     text: '为了保护您的账户安全，查询订单或账号前需要先核实身份：请告诉我您的一个订单号，以及账号绑定手机号的后四位（例如：订单号 6921…，尾号 1234）。',
@@ -184,6 +203,30 @@ export const replies = {
     kind: 'system',
     text: '由于长时间没有收到您的消息，本次会话已结束。如有需要，随时再来找我哦～',
   }),
+};
+
+/** How each order action is named to the user, what it will do, and what follows once done. */
+const ACTION_TEXT: Record<OrderActionType, { effect: string; consequence: string; done: string }> = {
+  order_cancelled: {
+    effect: '取消订单',
+    consequence: '取消后款项原路退回。',
+    done: '款项会在 1–3 个工作日内原路退回。',
+  },
+  return_opened: {
+    effect: '申请退货退款',
+    consequence: '申请后按页面提示寄回商品，商家收货后退款。',
+    done: '请在 7 天内按「我的订单-退款/售后」里的地址寄回商品，商家签收后退款。',
+  },
+  reship_requested: {
+    effect: '申请补发',
+    consequence: '需要您在「我的订单-售后」上传商品照片。',
+    done: '请在「我的订单-售后」上传破损或错发商品的照片，审核通过后 48 小时内补发。',
+  },
+  complaint_filed: {
+    effect: '向快递公司投诉物流停滞',
+    consequence: '投诉后快递公司会在 24 小时内核查。',
+    done: '快递公司会在 24 小时内核查，新的物流动态会推送给您。',
+  },
 };
 
 const STATUS_LABELS: Record<OrderView['status'], string> = {

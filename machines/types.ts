@@ -1,4 +1,5 @@
-import type { Channel, ContinuationWeights, HandoffStatus, IntentVerdict, Reply } from '../common/types';
+import type { Channel, ContinuationWeights, HandoffStatus, IntentVerdict, Reply, TurnAction } from '../common/types';
+import type { OrderActionType, PendingAction } from './actions';
 import type { SlotName, Slots } from './slots';
 
 /** What the chart knows of a knowledge entry: enough to answer, offer and fall back. */
@@ -32,6 +33,8 @@ export interface OrderView {
   daysSinceDelivered: number | null;
   /** The newest logistics event (absent in lookups recorded before it existed). */
   latestEvent?: { at: string; text: string } | null;
+  /** Whole days since that event (absent in lookups recorded before it existed). */
+  daysSinceLastEvent?: number | null;
 }
 
 /** An order with its shop's free-shipping threshold (yuan), as the chart keeps it. */
@@ -93,7 +96,7 @@ export interface Understanding {
   detail?: DetailView;
 }
 
-export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification';
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification' | 'actionConfirm';
 
 /**
  * The thresholds and limits the chart's guards use: data in the chart JSON (`params`), copied into the
@@ -131,6 +134,10 @@ export interface ChartParams {
   verifyGuests: boolean;
   /** Channels where answers are spoken one step at a time (key 1 next step, 2 solved), e.g. phone. */
   stepwiseChannels: string[];
+  /** Offer to act on the user's order (cancel, open a return, re-ship, file a logistics complaint) after answering. */
+  offerActions: boolean;
+  /** A shipped order without a logistics update for this many days gets a complaint filed on request. */
+  stalledDays: number;
   /** A detail node matching at least this well (0..1), with the topic still the best candidate, is answered. */
   detailScore: number;
 }
@@ -176,6 +183,10 @@ export interface ChartContext {
   outbox: Reply[];
   /** The steps being read out on a stepwise channel, and the next one to read (absent in snapshots from before). */
   reading?: { steps: string[]; next: number } | null;
+  /** The action offered and waiting for the user's yes (absent in snapshots from before actions existed). */
+  pendingAction?: PendingAction | null;
+  /** Side effects done in the current turn. */
+  actions?: TurnAction[];
   /** The replies of the last turn that said something, for the phone's repeat key (absent in snapshots from before it). */
   lastPrompt?: Reply[];
 }
@@ -200,6 +211,8 @@ export type ChartEvent =
   | { type: 'xstate.error.actor.findOrders'; error: unknown }
   | { type: 'xstate.done.actor.lookupAccount'; output: AccountLookup }
   | { type: 'xstate.error.actor.lookupAccount'; error: unknown }
+  | { type: 'xstate.done.actor.performAction'; output: ActionResult }
+  | { type: 'xstate.error.actor.performAction'; error: unknown }
   | { type: 'xstate.done.actor.verifyIdentity'; output: Verification }
   | { type: 'xstate.error.actor.verifyIdentity'; error: unknown }
   | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
@@ -219,6 +232,19 @@ export interface LookupOrderInput {
 }
 export interface UserInput {
   userId: string;
+}
+export interface PerformActionInput {
+  conversationId: string;
+  /** The turn that confirmed it: with the conversation and the type, the action's idempotency key. */
+  turn: number;
+  userId: string;
+  type: OrderActionType;
+  orderId: string;
+}
+export interface ActionResult {
+  id: string;
+  status: 'done' | 'refused';
+  reason?: string;
 }
 export interface VerifyIdentityInput {
   conversationId: string;

@@ -9,7 +9,7 @@ import type { ChartParams, OrderView } from './types';
 // branch. XState itself would skip an unknown action silently; here it is an error.
 
 const EVENTS = ['user.message', 'session.timeout'] as const;
-const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice', 'verification'] as const;
+const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice', 'verification', 'actionConfirm'] as const;
 const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const satisfies ReadonlyArray<OrderView['status']>;
 
 const ref = z.union([z.string(), z.object({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }).strict()]);
@@ -76,6 +76,8 @@ const params = z
     verifyGuests: z.boolean().default(false),
     continuation: z.object({ bias: z.number(), weights: z.record(z.string(), z.number()) }).strict().nullable().default(null),
     stepwiseChannels: z.array(z.enum(['app', 'web', 'email', 'phone'])).default([]),
+    offerActions: z.boolean().default(false),
+    stalledDays: z.number().int().min(1).max(30).default(3),
     detailScore: z.number().min(0).max(1).default(1),
   })
   .strict() satisfies z.ZodType<ChartParams>;

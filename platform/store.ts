@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
@@ -8,6 +9,8 @@ import {
   WITHDRAWAL_STATUSES,
   type AccountFacts,
   type Contact,
+  type OrderActionRecord,
+  type OrderActionRequest,
   type OrderFacts,
   type PlatformAdapter,
   type RechargeRecord,
@@ -168,6 +171,30 @@ export class PlatformStore implements PlatformAdapter {
     };
   }
 
+  async performOrderAction(req: OrderActionRequest): Promise<OrderActionRecord> {
+    return this.ds.transaction(async (tx) => {
+      // One at a time per key: a concurrent duplicate waits here and then finds the first record.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [req.idempotencyKey]);
+      const [done] = await tx.query(`SELECT * FROM platform_order_actions WHERE idempotency_key = $1`, [req.idempotencyKey]);
+      if (done) return actionRecord(done);
+      const [order] = await tx.query(`SELECT * FROM platform_orders WHERE id = $1 AND user_id = $2 FOR UPDATE`, [req.orderId, req.userId]);
+      const refusal = order ? refusalOf(req.type, orderFacts(order)) : '找不到这个订单';
+      if (!refusal && req.type === 'order_cancelled') await tx.query(`UPDATE platform_orders SET status = 'cancelled' WHERE id = $1`, [req.orderId]);
+      if (!refusal && req.type === 'return_opened') await tx.query(`UPDATE platform_orders SET status = 'refunding' WHERE id = $1`, [req.orderId]);
+      const [row] = await tx.query(
+        `INSERT INTO platform_order_actions (id, idempotency_key, user_id, order_id, type, status, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [`ACT-${randomUUID()}`, req.idempotencyKey, req.userId, req.orderId, req.type, refusal ? 'refused' : 'done', refusal],
+      );
+      return actionRecord(row);
+    });
+  }
+
+  async orderActions(userId: string): Promise<OrderActionRecord[]> {
+    const rows = await this.ds.query(`SELECT * FROM platform_order_actions WHERE user_id = $1 ORDER BY created_at DESC`, [userId]);
+    return rows.map(actionRecord);
+  }
+
   async findUserByContact(contact: Contact): Promise<string | null> {
     const [r] =
       contact.kind === 'phone'
@@ -221,6 +248,29 @@ export class PlatformStore implements PlatformAdapter {
       paidAt: iso(r.paid_at as Date | null),
     }));
   }
+}
+
+const RETURN_WINDOW_DAYS = 7;
+
+/** Why the platform will not do this to the order now; null when it will. */
+function refusalOf(type: OrderActionRequest['type'], o: OrderFacts): string | null {
+  switch (type) {
+    case 'order_cancelled':
+      return o.status === 'paid' ? null : '订单已经发货或已结束，不能直接取消';
+    case 'return_opened': {
+      if (o.status !== 'delivered' || !o.deliveredAt) return '订单还没有签收';
+      const days = (Date.now() - Date.parse(o.deliveredAt)) / 86_400_000;
+      return days <= RETURN_WINDOW_DAYS ? null : `已签收超过 ${RETURN_WINDOW_DAYS} 天，不在无理由退货期内`;
+    }
+    case 'reship_requested':
+      return o.status === 'delivered' ? null : '订单还没有签收';
+    case 'complaint_filed':
+      return o.status === 'shipped' ? null : '订单不在运输途中';
+  }
+}
+
+function actionRecord(r: Record<string, any>): OrderActionRecord {
+  return { id: r.id, type: r.type, orderId: r.order_id, status: r.status, reason: r.reason, createdAt: iso(r.created_at)! };
 }
 
 function orderFacts(r: Record<string, any>): OrderFacts {

@@ -42,6 +42,10 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
     res.json(order);
   }));
 
+  r.get('/users/:userId/actions', route(async (req, res) => {
+    res.json({ actions: await store.orderActions(req.params.userId as string) });
+  }));
+
   r.put('/recharges/:id', route(async (req, res) => {
     const recharge = parseWith(newRechargeSchema, { ...req.body, id: req.params.id });
     if (!(await store.userExists(recharge.userId))) throw new ApiError(404, 'user_not_found', `no platform user ${recharge.userId}`);

@@ -25,7 +25,7 @@ export const CONVERSATION_CLOSED = 'ConversationClosed';
 const { understand } = proxyLocalActivities<ConversationActivities>(UNDERSTANDING);
 const { loadChart } = proxyLocalActivities<ConversationActivities>(CHART_LOADING);
 const { recordTurn } = proxyLocalActivities<ConversationActivities>(RECORDING);
-const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity } =
+const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity, performAction } =
   proxyActivities<ConversationActivities>(PLATFORM_CALLS);
 // The tier is one indexed read: as a local activity it joins the chart load in the first workflow task instead of
 // costing a second one before the first reply.
@@ -186,7 +186,7 @@ export class ConversationState {
       ...(ctx.lastIntent ? { intent: ctx.lastIntent } : {}),
       ...(ctx.emotion ? { emotion: ctx.emotion } : {}),
       ...(ctx.handoff ? { handoff: { status: ctx.handoff.status } } : {}),
-      actions: [],
+      actions: ctx.actions ?? [],
     };
     const replies = ctx.outbox.map((r, i) => ({ ...r, seq: this.seq + i, sender: 'bot' as const }));
     this.seq += replies.length;
@@ -309,6 +309,8 @@ async function runActor(inv: Invocation): Promise<ActorOutcome> {
         return { ok: true, output: await lookupAccount(inv.input) };
       case 'verifyIdentity':
         return { ok: true, output: await verifyIdentity(inv.input) };
+      case 'performAction':
+        return { ok: true, output: await performAction(inv.input) };
     }
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

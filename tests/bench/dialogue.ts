@@ -75,6 +75,8 @@ async function run(chart: Chart, dialogues: Dialogue[], understand: Awaited<Retu
         return { ok: true, output: { ticketId: 'eval', status: 'queued' } };
       case 'verifyIdentity':
         return { ok: true, output: { verified: false } };
+      case 'performAction':
+        return { ok: true, output: { id: 'eval', status: 'done' } };
     }
   };
   const count = { turns: 0, right: 0, conversations: 0, whole: 0, clarified: 0 };

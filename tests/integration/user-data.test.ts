@@ -104,3 +104,61 @@ describe('answers from the account', () => {
     expect(orphan.status).toBe(404);
   });
 });
+
+describe('acting on the order', () => {
+  it('cancels a paid order after "确认", exactly once even when the confirmation is sent twice at the same time', async () => {
+    await admin('/users/canceller', { nickname: '改主意了' });
+    await admin('/orders/7200000000000001', { userId: 'canceller', product: '空气炸锅', amount: 299, status: 'paid' });
+    const asked = await stack.post('app', { userId: 'canceller', text: '我不想要了 帮我取消订单' });
+    expect(asked.body.state).toBe('answering.confirmingAction');
+    expect(allText(asked.body)).toContain('需要我现在帮您取消订单吗？订单 7200000000000001（空气炸锅）');
+    expect(asked.body.actions).toEqual([]);
+    const [a, b] = await Promise.all([
+      stack.post('app', { userId: 'canceller', text: '确认', messageId: 'cancel-yes' }),
+      stack.post('app', { userId: 'canceller', text: '确认', messageId: 'cancel-yes' }),
+    ]);
+    expect(a.body).toEqual(b.body);
+    expect(a.body.actions).toEqual([{ type: 'order_cancelled', id: expect.stringMatching(/^ACT-/), status: 'done', orderId: '7200000000000001' }]);
+    const listed = await stack.admin('GET', '/users/canceller/actions');
+    expect(listed.body.actions).toHaveLength(1);
+    expect((await stack.admin('GET', '/users/canceller/orders/7200000000000001')).body.status).toBe('cancelled');
+    // Saying yes again later does not act again.
+    const again = await stack.post('app', { userId: 'canceller', text: '确认' });
+    expect(again.body.actions).toEqual([]);
+    expect((await stack.admin('GET', '/users/canceller/actions')).body.actions).toHaveLength(1);
+  });
+
+  it('takes no action on "不用了", and explains instead of offering when the order does not allow it', async () => {
+    await admin('/users/decliner', { nickname: '算了' });
+    await admin('/orders/7200000000000002', { userId: 'decliner', product: '台灯', amount: 88, status: 'paid' });
+    await stack.post('app', { userId: 'decliner', text: '取消订单' });
+    const no = await stack.post('app', { userId: 'decliner', text: '不用了' });
+    expect(no.body.state).toBe('idle');
+    expect((await stack.admin('GET', '/users/decliner/actions')).body.actions).toEqual([]);
+
+    await admin('/users/late-returner', { nickname: '晚了' });
+    await admin('/orders/7200000000000003', { userId: 'late-returner', product: '书桌', amount: 399, status: 'delivered', deliveredAt: hoursAgo(24 * 20) });
+    const late = await stack.post('app', { userId: 'late-returner', text: '我要退货' });
+    expect(late.body.state).toBe('answering.awaitingFeedback');
+    expect(allText(late.body)).toContain('超过 7 天无理由退货期');
+  });
+});
+
+describe('the platform acts once per idempotency key', () => {
+  it('returns the first record to a retried or concurrent request with the same key, and changes the order once', async () => {
+    const { PlatformStore } = await import('../../platform/store');
+    const platform = new PlatformStore(stack.ds);
+    await admin('/users/retry-buyer', { nickname: '重试' });
+    await admin('/orders/7200000000000009', { userId: 'retry-buyer', product: '电饭煲', amount: 199, status: 'paid' });
+    const request = { idempotencyKey: 'conv-1:turn-3:order_cancelled', userId: 'retry-buyer', orderId: '7200000000000009', type: 'order_cancelled' as const };
+    const results = await Promise.all([platform.performOrderAction(request), platform.performOrderAction(request), platform.performOrderAction(request)]);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(results[0].status).toBe('done');
+    const later = await platform.performOrderAction(request); // e.g. the activity retried after a worker crash
+    expect(later).toEqual(results[0]);
+    // A new request (another turn) is judged on the order as it is now: already cancelled.
+    const second = await platform.performOrderAction({ ...request, idempotencyKey: 'conv-1:turn-5:order_cancelled' });
+    expect(second).toMatchObject({ status: 'refused', reason: expect.stringContaining('不能直接取消') });
+    expect(await platform.orderActions('retry-buyer')).toHaveLength(2);
+  });
+});

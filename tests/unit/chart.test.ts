@@ -57,6 +57,7 @@ const ORDER: OrderView = {
 };
 
 const LIVE_PERMISSION = answerView('live.permission', '开通直播', false);
+const CANCEL_ORDER = answerView('order.cancel', '取消订单', false);
 const TRAFFIC_DETAIL = { id: 'how-long', question: '优化后多久见效？', answer: '一般发布新作品后 1–3 天能看到变化。', score: 0.6 };
 const PAID_ORDER: KnownOrder = { ...ORDER, orderId: '6921000000000011', product: '香薰蜡烛', amount: 39, status: 'paid', daysSinceDelivered: null, freeShippingThreshold: 59 };
 const OTHER_PAID_ORDER: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000012', product: '陶瓷马克杯', amount: 88 };
@@ -103,6 +104,8 @@ interface Script {
   orders?: ActorOutcome;
   /** lookupAccount: the user's account (unknown unless scripted). */
   account?: ActorOutcome;
+  /** performAction: the platform's answer (done unless scripted). */
+  perform?: ActorOutcome;
 }
 
 class FakeActors {
@@ -117,6 +120,7 @@ class FakeActors {
     }
     if (inv.src === 'findOrders') return this.script.orders ?? ok({ orders: [] });
     if (inv.src === 'lookupAccount') return this.script.account ?? ok({ found: false });
+    if (inv.src === 'performAction') return this.script.perform ?? ok({ id: 'ACT-1', status: 'done' });
     return this.script.handoff ?? ok({ ticketId: 'T-1', status: 'queued' });
   };
 
@@ -197,6 +201,7 @@ describe('dialogue chart structure', () => {
       orders?: ActorOutcome;
       account?: ActorOutcome;
       verify?: ActorOutcome;
+      perform?: ActorOutcome;
     }
     const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
       { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
@@ -222,6 +227,7 @@ describe('dialogue chart structure', () => {
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
       { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
+      { label: 'cancel question', event: message('帮我取消订单'), understand: ok(nlu([[CANCEL_ORDER, 0.85]])) },
       { label: 'verification', event: message('订单号6921000000000001 尾号8000'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'traffic follow-up', event: message('要多久才有效果'), understand: ok({ ...nlu([[TRAFFIC, 0.7]]), detail: TRAFFIC_DETAIL }) },
     ];
@@ -238,6 +244,12 @@ describe('dialogue chart structure', () => {
         stimuli.push({ ...u, label: 'shipping fee, one order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'shipping fee, two orders', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER, OTHER_PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'order search down', handoff: ok({}), lookup: found, orders: fail('platform down') });
+      }
+      if (u.label === 'cancel question') {
+        stimuli.push({ ...u, label: 'cancel question, one paid order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
+      }
+      if (u.label === 'affirm') {
+        stimuli.push({ ...u, label: 'affirm, platform down', handoff: ok({}), lookup: found, perform: fail('platform down') });
       }
       if (u.label === 'verification') {
         stimuli.push({ ...u, label: 'verification fails', handoff: ok({}), lookup: found, verify: ok({ verified: false }) });
@@ -264,6 +276,8 @@ describe('dialogue chart structure', () => {
           return stim.account ?? ok({ found: false });
         case 'verifyIdentity':
           return stim.verify ?? ok({ verified: true, userId: 'user_1' });
+        case 'performAction':
+          return stim.perform ?? ok({ id: 'ACT-1', status: 'done' });
         default:
           return stim.handoff;
       }
@@ -351,7 +365,7 @@ describe('dialogue chart structure', () => {
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);
-    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'requestHandoff', 'understand', 'verifyIdentity']);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'performAction', 'requestHandoff', 'understand', 'verifyIdentity']);
     for (const { path, invoke } of found) {
       expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
       expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
@@ -865,7 +879,7 @@ describe("the user's own orders and account", () => {
       understand: ok(nlu([[CANCEL, 0.8]])),
       orders: ok({ orders: [DELIVERED, PAID_ORDER] }),
     });
-    expect(stateName(s)).toBe('answering.awaitingFeedback');
+    expect(stateName(s)).toBe('answering.confirmingAction'); // and offers to do it
     expect(s.context.asked).toEqual([]);
     expect(s.context.slots.orderId?.value).toBe(PAID_ORDER.orderId);
     expect(texts(s).join('\n')).toContain(`订单 ${PAID_ORDER.orderId}（香薰蜡烛）还没发货，可以直接取消`);
@@ -999,5 +1013,44 @@ describe('spoken answers on the phone', () => {
     const s = await say(begin('app'), new FakeActors(), '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8]])) });
     expect(kinds(s)).toEqual(['system', 'answer', 'offer', 'question']);
     expect(texts(s)[1]).toContain('2. ');
+  });
+});
+
+describe('acting on the order after a yes', () => {
+  const cancelAsked = (actors: FakeActors) =>
+    say(begin(), actors, '帮我把订单取消了', { understand: ok(nlu([[CANCEL_ORDER, 0.85]])), orders: ok({ orders: [PAID_ORDER] }) });
+
+  it('offers the action naming the order and its effect, and does it once on "确认"', async () => {
+    const actors = new FakeActors();
+    let s = await cancelAsked(actors);
+    expect(stateName(s)).toBe('answering.confirmingAction');
+    expect(s.context.outbox.at(-1)).toEqual(replies.confirmAction({ type: 'order_cancelled', orderId: PAID_ORDER.orderId, product: '香薰蜡烛' }));
+    expect(kinds(s)).not.toContain('offer'); // no sales pitch before the fix
+    s = await say(s, actors, '确认', { understand: ok(act('meta.affirm')) });
+    expect(stateName(s)).toBe('actionDone');
+    expect(actors.callsTo('performAction').map((c) => c.input)).toEqual([
+      { conversationId: '1001', turn: 2, userId: 'user_1', type: 'order_cancelled', orderId: PAID_ORDER.orderId },
+    ]);
+    expect(s.context.actions).toEqual([{ type: 'order_cancelled', id: 'ACT-1', status: 'done', orderId: PAID_ORDER.orderId }]);
+    expect(texts(s)[0]).toContain('已为您取消订单');
+  });
+
+  it('does nothing on "不用了", and keeps the conversation open', async () => {
+    const actors = new FakeActors();
+    const s = await say(await cancelAsked(actors), actors, '不用了', { understand: ok(act('meta.goodbye')) });
+    expect(stateName(s)).toBe('idle');
+    expect(actors.callsTo('performAction')).toEqual([]);
+    expect(s.context.outbox).toEqual([replies.actionDeclined()]);
+  });
+
+  it('says why when the platform refuses, and apologises when it cannot be reached', async () => {
+    const refused = new FakeActors();
+    const r = await say(await cancelAsked(refused), refused, '确认', { understand: ok(act('meta.affirm')), perform: ok({ id: 'ACT-2', status: 'refused', reason: '订单已经发货' }) });
+    expect(texts(r)[0]).toContain('现在无法取消订单：订单已经发货');
+    expect(r.context.actions?.[0]).toMatchObject({ status: 'refused', reason: '订单已经发货' });
+    const down = new FakeActors();
+    const d = await say(await cancelAsked(down), down, '确认', { understand: ok(act('meta.affirm')), perform: fail('platform down') });
+    expect(stateName(d)).toBe('idle');
+    expect(d.context.outbox).toEqual([replies.actionFailed()]);
   });
 });
