@@ -8,6 +8,7 @@ import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
 import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder, makePerformAction, makeVerifyIdentity } from './platform';
 import { IdentityStore } from '../db/identity-store';
+import { makeComputeRfmTiers } from './rfm';
 import type { ConversationActivities } from './types';
 import { makeUnderstand } from './understand';
 
@@ -33,5 +34,6 @@ export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): 
     requestHandoff: makeRequestHandoff(ds, ids),
     recordTurn: makeRecordTurn(store),
     closeConversation: makeCloseConversation(store),
+    computeRfmTiers: makeComputeRfmTiers(platform),
   };
 }

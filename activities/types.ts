@@ -1,6 +1,7 @@
 import type { TurnRecord, TurnResponse } from '../common/types';
 import type { AccountLookup, ActionResult, PerformActionInput, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput, Verification, VerifyIdentityInput } from '../machines/types';
 import type { ChartDefinition } from '../machines/validate';
+import type { TierRecomputeInput, TierRecomputeResult } from './rfm';
 
 /** The activity interface the workflow proxies; implementations live in this folder. */
 export interface ConversationActivities {
@@ -15,4 +16,6 @@ export interface ConversationActivities {
   requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }>;
   recordTurn(record: TurnRecord): Promise<TurnResponse>;
   closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;
+  /** Run by the recomputeTiers workflow (daily schedule or admin), not by conversations. */
+  computeRfmTiers(input: TierRecomputeInput): Promise<TierRecomputeResult>;
 }

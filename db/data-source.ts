@@ -9,6 +9,7 @@ import { ConversationOwner1767225600005 } from './migrations/0005-conversation-o
 import { PlatformFacts1767225600006 } from './migrations/0006-platform-facts';
 import { Identities1767225600007 } from './migrations/0007-identities';
 import { OrderActions1767225600008 } from './migrations/0008-order-actions';
+import { RfmTiers1767225600010 } from './migrations/0010-rfm-tiers';
 
 export const migrations = [
   Initial1767225600001,
@@ -19,6 +20,7 @@ export const migrations = [
   PlatformFacts1767225600006,
   Identities1767225600007,
   OrderActions1767225600008,
+  RfmTiers1767225600010,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

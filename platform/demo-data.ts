@@ -4,14 +4,15 @@ const days = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
 const minutes = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
 /**
- * A small demo shop and creator community: a shopper with orders in every state, a VIP, a would-be streamer
- * who misses one live condition, and a user whose recharge is still pending. Re-seeded (upserted) by `npm start`.
+ * A small demo shop and creator community: a shopper with orders in every state, a VIP (set by hand, so the RFM
+ * recompute keeps it), a would-be streamer who misses one live condition, and a user whose recharge is still pending.
+ * The others' tiers are the RFM recompute's. Re-seeded (upserted) by `npm start`.
  */
 const DEMO_USERS: NewUser[] = [
-  { id: 'demo-user', nickname: '小林', tier: 'standard', realNameVerified: true, followers: 86, publicVideos: 12, phone: '13800138000' },
+  { id: 'demo-user', nickname: '小林', realNameVerified: true, followers: 86, publicVideos: 12, phone: '13800138000' },
   { id: 'vip-user', nickname: '阿青', tier: 'vip', realNameVerified: true, followers: 25_800, publicVideos: 230, phone: '13900139000', livePermission: 'granted' },
-  { id: 'streamer-user', nickname: '小播', tier: 'standard', realNameVerified: true, followers: 312, publicVideos: 4 },
-  { id: 'wallet-user', nickname: '钱包君', tier: 'standard', realNameVerified: true, phone: '13700137000' },
+  { id: 'streamer-user', nickname: '小播', realNameVerified: true, followers: 312, publicVideos: 4 },
+  { id: 'wallet-user', nickname: '钱包君', realNameVerified: true, phone: '13700137000' },
 ];
 
 function demoOrders(): NewOrder[] {

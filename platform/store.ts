@@ -16,9 +16,10 @@ import {
   type RechargeRecord,
   type WithdrawalRecord,
 } from '../activities/platform-adapter';
+import { RFM_WINDOW_DAYS, rfmScores, TIERS, type RfmScores, type RfmStore, type ScoredUser, type Tier, type TierSource, type UserRfm } from '../activities/rfm';
 
 // The platform's account, order and wallet systems, as a service of ours backed by PostgreSQL
-// (db/migrations/0003 and 0006). The admin API (server/admin.ts) writes through the schemas below.
+// (db/migrations/0003, 0006 and 0010). The admin API (server/admin.ts) writes through the schemas below.
 
 const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const recordIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'record ids are 1–32 characters of A–Z a–z 0–9 _ -');
@@ -28,7 +29,8 @@ export const newUserSchema = z
   .object({
     id: userIdSchema,
     nickname: z.string().min(1).max(40),
-    tier: z.enum(['standard', 'vip']).default('standard'),
+    /** Given: set by hand, the RFM recompute never changes it. Absent: the user's tier is the recompute's. */
+    tier: z.enum(TIERS).optional(),
     realNameVerified: z.boolean().default(false),
     adult: z.boolean().default(true),
     followers: z.number().int().nonnegative().default(0),
@@ -92,20 +94,35 @@ export type NewWithdrawal = z.input<typeof newWithdrawalSchema>;
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 const maskPhone = (p: string | null) => (p ? `${p.slice(0, 3)}****${p.slice(-4)}` : null);
 
-export class PlatformStore implements PlatformAdapter {
+/** The account as an admin sees it: the bot's view plus where the tier comes from and the last RFM computation. */
+export interface AccountWithTier extends AccountFacts {
+  tier: Tier;
+  tierSource: TierSource;
+  tierComputedAt: string | null;
+  /** The last recompute's values (null before the first), the scores the thresholds give them, and the tier they earn. */
+  rfm: { recencyDays: number | null; frequency: number; monetary: number; scores: RfmScores; tier: Tier } | null;
+}
+
+export class PlatformStore implements PlatformAdapter, RfmStore {
   constructor(private readonly ds: DataSource) {}
 
+  /**
+   * Create or replace a user. With a tier, the tier is manual; without one the user is (again) rfm-managed and has
+   * the tier the last recompute gave them (standard before the first), so editing a nickname keeps a computed tier.
+   */
   async upsertUser(input: NewUser): Promise<void> {
     const u = newUserSchema.parse(input);
     await this.ds.query(
-      `INSERT INTO platform_users (id, nickname, tier, real_name_verified, adult, followers, public_videos, bound_phone, email,
-                                   account_status, violation, live_permission)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (id) DO UPDATE SET nickname = EXCLUDED.nickname, tier = EXCLUDED.tier,
+      `INSERT INTO platform_users (id, nickname, tier, tier_source, real_name_verified, adult, followers, public_videos, bound_phone,
+                                   email, account_status, violation, live_permission)
+       VALUES ($1, $2, COALESCE($3::varchar, 'standard'), CASE WHEN $3::varchar IS NULL THEN 'rfm' ELSE 'manual' END,
+               $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id) DO UPDATE SET nickname = EXCLUDED.nickname,
+         tier = COALESCE($3::varchar, platform_users.rfm_tier, 'standard'), tier_source = EXCLUDED.tier_source,
          real_name_verified = EXCLUDED.real_name_verified, adult = EXCLUDED.adult, followers = EXCLUDED.followers,
          public_videos = EXCLUDED.public_videos, bound_phone = EXCLUDED.bound_phone, email = EXCLUDED.email,
          account_status = EXCLUDED.account_status, violation = EXCLUDED.violation, live_permission = EXCLUDED.live_permission`,
-      [u.id, u.nickname, u.tier, u.realNameVerified, u.adult, u.followers, u.publicVideos, u.phone ?? null, u.email ?? null,
+      [u.id, u.nickname, u.tier ?? null, u.realNameVerified, u.adult, u.followers, u.publicVideos, u.phone ?? null, u.email ?? null,
         u.accountStatus, u.violation ?? null, u.livePermission],
     );
   }
@@ -155,20 +172,91 @@ export class PlatformStore implements PlatformAdapter {
 
   async findAccount(userId: string): Promise<AccountFacts | null> {
     const [r] = await this.ds.query(`SELECT * FROM platform_users WHERE id = $1`, [userId]);
+    return r ? accountFacts(r) : null;
+  }
+
+  async findAccountWithTier(userId: string): Promise<AccountWithTier | null> {
+    const [r] = await this.ds.query(`SELECT * FROM platform_users WHERE id = $1`, [userId]);
     if (!r) return null;
+    const computed = r.tier_computed_at !== null;
+    const facts = { recencyDays: r.rfm_recency_days, frequency: r.rfm_frequency, monetary: Number(r.rfm_monetary) };
     return {
-      userId: r.id,
-      nickname: r.nickname,
+      ...accountFacts(r),
       tier: r.tier,
-      realNameVerified: r.real_name_verified,
-      adult: r.adult,
-      followers: r.followers,
-      publicVideos: r.public_videos,
-      phoneMasked: maskPhone(r.bound_phone),
-      status: r.account_status,
-      violation: r.violation,
-      livePermission: r.live_permission,
+      tierSource: r.tier_source,
+      tierComputedAt: iso(r.tier_computed_at),
+      rfm: computed ? { ...facts, scores: rfmScores(facts), tier: r.rfm_tier } : null,
     };
+  }
+
+  /**
+   * One batch of users with their RFM facts as of `asOf`: orders that were not cancelled or refunded (the money was
+   * spent) by creation time, and credited recharges by crediting time, in the RFM_WINDOW_DAYS before `asOf`.
+   */
+  async rfmFactsPage(asOf: Date, afterId: string, limit: number): Promise<UserRfm[]> {
+    const rows = await this.ds.query(
+      `SELECT u.id, o.n + r.n AS frequency, o.total + r.total AS monetary,
+              floor(extract(epoch FROM $1::timestamptz - GREATEST(o.last, r.last)) / 86400)::int AS recency_days
+       FROM platform_users u
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS n, COALESCE(sum(amount), 0) AS total, max(created_at) AS last FROM platform_orders
+         WHERE user_id = u.id AND status NOT IN ('cancelled', 'refunded')
+           AND created_at > $1::timestamptz - make_interval(days => $4) AND created_at <= $1::timestamptz) o
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS n, COALESCE(sum(amount), 0) AS total, max(COALESCE(credited_at, created_at)) AS last
+         FROM platform_recharges
+         WHERE user_id = u.id AND status = 'credited'
+           AND COALESCE(credited_at, created_at) > $1::timestamptz - make_interval(days => $4)
+           AND COALESCE(credited_at, created_at) <= $1::timestamptz) r
+       WHERE u.id > $2 ORDER BY u.id LIMIT $3`,
+      [asOf.toISOString(), afterId, limit, RFM_WINDOW_DAYS],
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      userId: String(r.id),
+      facts: { recencyDays: r.recency_days as number | null, frequency: Number(r.frequency), monetary: Number(r.monetary) },
+    }));
+  }
+
+  async applyRfmTiers(asOf: Date, users: ScoredUser[]): Promise<number> {
+    if (users.length === 0) return 0;
+    // A run older than the stored values (a late retry) writes nothing; the same run again writes the same values.
+    // The tier is the user's own only while rfm-managed, read from the row as updated, so a concurrent manual PUT wins.
+    const rows = await this.ds.query(
+      `UPDATE platform_users u
+       SET rfm_recency_days = v.recency_days, rfm_frequency = v.frequency, rfm_monetary = v.monetary, rfm_tier = v.tier,
+           tier_computed_at = $6::timestamptz, tier = CASE WHEN u.tier_source = 'rfm' THEN v.tier ELSE u.tier END
+       FROM (
+         SELECT v.*, p.tier AS old_tier
+         FROM unnest($1::varchar[], $2::int[], $3::int[], $4::numeric[], $5::varchar[]) AS v(id, recency_days, frequency, monetary, tier)
+         JOIN platform_users p ON p.id = v.id
+       ) v
+       WHERE u.id = v.id AND (u.tier_computed_at IS NULL OR u.tier_computed_at <= $6::timestamptz)
+       RETURNING u.tier <> v.old_tier AS changed`,
+      [
+        users.map((u) => u.userId),
+        users.map((u) => u.facts.recencyDays),
+        users.map((u) => u.facts.frequency),
+        users.map((u) => u.facts.monetary),
+        users.map((u) => u.tier),
+        asOf.toISOString(),
+      ],
+    );
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const returned: Array<{ changed: boolean }> = Array.isArray(rows[0]) ? rows[0] : rows;
+    return returned.filter((r) => r.changed).length;
+  }
+
+  async tierCounts(): Promise<{ users: number; manual: number; tiers: Record<Tier, number> }> {
+    const rows = await this.ds.query(`SELECT tier, tier_source, count(*)::int AS n FROM platform_users GROUP BY tier, tier_source`);
+    const tiers = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
+    let users = 0;
+    let manual = 0;
+    for (const r of rows as Array<{ tier: Tier; tier_source: TierSource; n: number }>) {
+      tiers[r.tier] += r.n;
+      users += r.n;
+      if (r.tier_source === 'manual') manual += r.n;
+    }
+    return { users, manual, tiers };
   }
 
   async performOrderAction(req: OrderActionRequest): Promise<OrderActionRecord> {
@@ -267,6 +355,22 @@ function refusalOf(type: OrderActionRequest['type'], o: OrderFacts): string | nu
     case 'complaint_filed':
       return o.status === 'shipped' ? null : '订单不在运输途中';
   }
+}
+
+function accountFacts(r: Record<string, any>): AccountFacts {
+  return {
+    userId: r.id,
+    nickname: r.nickname,
+    tier: r.tier,
+    realNameVerified: r.real_name_verified,
+    adult: r.adult,
+    followers: r.followers,
+    publicVideos: r.public_videos,
+    phoneMasked: maskPhone(r.bound_phone),
+    status: r.account_status,
+    violation: r.violation,
+    livePermission: r.live_permission,
+  };
 }
 
 function actionRecord(r: Record<string, any>): OrderActionRecord {

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { config } from '../common/config';
+import { temporalConnectionOptions } from '../common/temporal-connection';
+import { ensureRfmSchedule, RFM_SCHEDULE_ID } from '../server/tier-recompute';
 import { migrateAndSeed } from './migrate';
 import { devServerFlags, temporalBinary } from './temporal-cli';
 
@@ -37,6 +40,30 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
   }
 }
 
+/**
+ * The daily RFM tier recompute, created once (an existing schedule is kept as it is). A dev server that has just
+ * opened its port may still be registering its namespace, so a few tries; without it the system runs anyway and
+ * `POST /api/admin/tiers/recompute` still works.
+ */
+async function scheduleTierRecompute(): Promise<void> {
+  const connection = await Connection.connect(temporalConnectionOptions(process.env, config.temporalAddress));
+  try {
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await ensureRfmSchedule(client, config.taskQueue);
+        console.log(`[start] schedule ${RFM_SCHEDULE_ID} ${created ? 'created' : 'already exists'}`);
+        return;
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 let stopping = false;
 function stop(code = 0): void {
   if (stopping) return;
@@ -66,6 +93,7 @@ async function main() {
   console.log(
     `[start] database ready; knowledge entries: ${seeded.knowledge.inserted} new, ${seeded.knowledge.updated} updated; chart v${seeded.chart.version}${seeded.chart.published ? ' published' : ''}`,
   );
+  await scheduleTierRecompute().catch((err) => console.warn(`[start] schedule ${RFM_SCHEDULE_ID} not created: ${err.message}`));
   const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
   run('worker', tsx, ['worker/main.ts']);
   run('api', tsx, ['server/main.ts']);

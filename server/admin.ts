@@ -5,6 +5,7 @@ import { ChartRejectedError, listChartVersions, loadChartDefinition, publishChar
 import { newOrderSchema, newRechargeSchema, newUserSchema, newWithdrawalSchema, type PlatformStore } from '../platform/store';
 import { ApiError } from './errors';
 import { parseWith, requireBearer, route } from './http';
+import type { TierRecompute } from './tier-recompute';
 
 const publishSchema = z
   .object({
@@ -14,8 +15,24 @@ const publishSchema = z
   })
   .strict();
 
-/** Admin API (behind its own token): the platform stand-in's users and orders, and the chart registry. */
-export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: string): express.Router {
+/** `POST /tiers/recompute` takes no options: it always recomputes every user as of now. */
+const recomputeSchema = z.object({}).strict();
+
+const TIER_RECOMPUTE_LOCAL = 'tierRecompute';
+
+/**
+ * Give the admin API of this app the tier recompute (it needs a Temporal client). The app mounts the router without
+ * one (server/app.ts), so the router finds it here, in the app's locals; an explicit `tiers` argument takes precedence.
+ */
+export function provideTierRecompute(app: express.Express, tiers: TierRecompute): void {
+  app.locals[TIER_RECOMPUTE_LOCAL] = tiers;
+}
+
+/**
+ * Admin API (behind its own token): the platform stand-in's users and orders, the chart registry, and the RFM tier
+ * recompute (`tiers`, or the one given to the app by provideTierRecompute; without either it answers 503).
+ */
+export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: string, tiers?: TierRecompute): express.Router {
   const r = express.Router();
   r.use(requireBearer(adminToken, 'admin'));
   r.use(express.json({ limit: '1mb' }));
@@ -26,7 +43,13 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
       if (err.code === '23505') throw new ApiError(409, 'contact_in_use', 'another user has this phone or e-mail bound');
       throw err;
     });
-    res.json(await store.findAccount(user.id));
+    res.json(await store.findAccountWithTier(user.id));
+  }));
+
+  r.get('/users/:id', route(async (req, res) => {
+    const account = await store.findAccountWithTier(req.params.id as string);
+    if (!account) throw new ApiError(404, 'user_not_found', `no platform user ${req.params.id}`);
+    res.json(account);
   }));
 
   r.put('/orders/:id', route(async (req, res) => {
@@ -58,6 +81,15 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
     if (!(await store.userExists(withdrawal.userId))) throw new ApiError(404, 'user_not_found', `no platform user ${withdrawal.userId}`);
     await store.upsertWithdrawal(withdrawal);
     res.json(withdrawal);
+  }));
+
+  // RFM tiers: run the recompute workflow now and answer with its counts; 202 with its id if it takes longer.
+  r.post('/tiers/recompute', route(async (req, res) => {
+    parseWith(recomputeSchema, req.body ?? {});
+    const recompute = tiers ?? (req.app.locals[TIER_RECOMPUTE_LOCAL] as TierRecompute | undefined);
+    if (!recompute) throw new ApiError(503, 'tiers_unavailable', 'this server cannot start the tier recompute');
+    const out = await recompute.run();
+    res.status('status' in out ? 202 : 200).json(out);
   }));
 
   // Chart registry: new conversations start on the latest published version; running ones keep theirs.

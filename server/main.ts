@@ -11,6 +11,8 @@ import { ConversationStore } from '../db/conversation-store';
 import { IdentityStore } from '../db/identity-store';
 import { RateLimiter } from './rate-limit';
 import { PlatformStore } from '../platform/store';
+import { provideTierRecompute } from './admin';
+import { TierRecompute } from './tier-recompute';
 
 /** HTTP process: the channel API. Temporal is connected lazily so the API can report 503 while it is down. */
 async function main() {
@@ -34,6 +36,7 @@ async function main() {
     rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
     admin: { store: platform, token: config.adminToken },
   });
+  provideTierRecompute(app, new TierRecompute(client, config.taskQueue));
   const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
   const stop = () => server.close(() => void Promise.all([feed.stop(), ds.destroy()]).then(() => process.exit(0)));
   process.on('SIGINT', stop);

@@ -42,3 +42,13 @@ export const CLOSING: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 };
+
+/**
+ * The RFM tier recompute reads and writes every platform user in batches: minutes at most, a heartbeat per batch
+ * (a retry resumes after the last finished one), retried with backoff — it is idempotent for its `asOf`.
+ */
+export const TIER_RECOMPUTE: ActivityOptions = {
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '5s', maximumInterval: '5m', maximumAttempts: 10 },
+};

@@ -15,6 +15,8 @@ import { publishArtifacts } from '../../models/registry';
 import path from 'node:path';
 import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
 import { createApp } from '../../server/app';
+import { provideTierRecompute } from '../../server/admin';
+import { TierRecompute } from '../../server/tier-recompute';
 import { ConversationGateway } from '../../server/conversation-gateway';
 import { ConversationService } from '../../server/conversation-service';
 import { MessageFeed } from '../../server/message-feed';
@@ -104,6 +106,7 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
     rateLimiter: new RateLimiter(1000, 1000),
     admin: { store: new PlatformStore(ds), token: ADMIN_TOKEN },
   });
+  provideTierRecompute(app, new TierRecompute(env.client, taskQueue));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
