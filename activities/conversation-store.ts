@@ -23,14 +23,15 @@ export function makeCloseConversation(store: ConversationStore) {
  * conversation's own handoff status is recorded with the turn, by the conversation store.
  */
 export function makeRequestHandoff(ds: DataSource, ids: Snowflake) {
-  return async function requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }> {
+  return async function requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued'; queue?: string }> {
     const [row] = await ds.query(
       `WITH created AS (
-         INSERT INTO handoffs (id, conversation_id, status, reason) VALUES ($1, $2, 'queued', $3)
-         ON CONFLICT (conversation_id) WHERE status <> 'closed' DO NOTHING RETURNING id)
-       SELECT id FROM created UNION ALL SELECT id FROM handoffs WHERE conversation_id = $2 AND status <> 'closed' LIMIT 1`,
-      [ids.next(), input.conversationId, input.reason],
+         INSERT INTO handoffs (id, conversation_id, status, reason, queue) VALUES ($1, $2, 'queued', $3, $4)
+         ON CONFLICT (conversation_id) WHERE status <> 'closed' DO NOTHING RETURNING id, queue)
+       SELECT id, queue FROM created UNION ALL SELECT id, queue FROM handoffs WHERE conversation_id = $2 AND status <> 'closed' LIMIT 1`,
+      [ids.next(), input.conversationId, input.reason, input.queue ?? 'general'],
     );
-    return { ticketId: String(row.id), status: 'queued' };
+    // Inputs recorded before queues existed get the answer they got then (no queue).
+    return { ticketId: String(row.id), status: 'queued', ...(input.queue ? { queue: row.queue } : {}) };
   };
 }

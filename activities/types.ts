@@ -13,7 +13,7 @@ export interface ConversationActivities {
   lookupAccount(input: UserInput): Promise<AccountLookup>;
   verifyIdentity(input: VerifyIdentityInput): Promise<Verification>;
   performAction(input: PerformActionInput): Promise<ActionResult>;
-  requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued' }>;
+  requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued'; queue?: string }>;
   recordTurn(record: TurnRecord): Promise<TurnResponse>;
   closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;
   /** Run by the recomputeTiers workflow (daily schedule or admin), not by conversations. */

@@ -5,7 +5,9 @@ export const CHANNELS: readonly Channel[] = ['app', 'web', 'email', 'phone'];
 export type ReplyKind = 'answer' | 'question' | 'offer' | 'apology' | 'handoff' | 'menu' | 'system';
 /** A numbered choice; `orderId` on an order option (which also names product and status in its label). */
 export interface ReplyOption { key: string; label: string; intent?: string; orderId?: string }
-export interface Reply { text: string; kind: ReplyKind; options?: ReplyOption[] }
+/** A tracked conversion offer on a `kind: "offer"` reply; `POST /api/offers/{id}/accept` takes the id. */
+export interface OfferRef { id: string; product: string; link: string }
+export interface Reply { text: string; kind: ReplyKind; options?: ReplyOption[]; offer?: OfferRef }
 
 /** The recognised intent of a message; `model` names the model version that decided it, e.g. "intent@v3". */
 export interface IntentVerdict {
@@ -40,6 +42,8 @@ export interface TurnAction {
   status: string;
   orderId?: string;
   reason?: string;
+  /** On a `handoff`: the agents' queue. */
+  queue?: string;
 }
 
 /** What one turn answers the channel: the channel API's 200 body, stored on the user's message. */
@@ -50,7 +54,7 @@ export interface TurnResponse {
   state: string;
   intent?: IntentVerdict;
   emotion?: { label: string; score: number };
-  handoff?: { status: HandoffStatus };
+  handoff?: { status: HandoffStatus; queue?: string };
   actions: TurnAction[];
 }
 
@@ -66,8 +70,17 @@ export interface TurnRecord {
   state: string;
   tier: string | null;
   closed: boolean;
-  /** The turn's row in the event log. */
-  event: { channel: Channel; intent: string | null; emotion: string | null; chartVersion: number; payload: Record<string, unknown> };
+  /** The turn's rows in the event log: one `turn` row, then one per type of thing it did (see EVENT_TYPES). */
+  event: {
+    channel: Channel;
+    intent: string | null;
+    /** The topic the conversation is about after the turn (an offer is the topic's). */
+    topic: string | null;
+    emotion: string | null;
+    chartVersion: number;
+    types: EventType[];
+    payload: Record<string, unknown>;
+  };
 }
 
 export interface ConversationInput {
@@ -116,3 +129,20 @@ export interface ContinuationWeights {
   bias: number;
   weights: Record<string, number>;
 }
+
+/** What a turn can have done, one event row each (besides the `turn` row itself). */
+export const EVENT_TYPES = [
+  'message_received',
+  'understood',
+  'answered',
+  'clarified',
+  'offer_shown',
+  'action_requested',
+  'action_done',
+  'action_refused',
+  'handoff_requested',
+  'resolved',
+  'rejected',
+  'closed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];

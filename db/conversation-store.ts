@@ -109,13 +109,14 @@ export class ConversationStore {
    */
   async recordTurn(t: TurnRecord): Promise<TurnResponse> {
     const replies = t.replies.map((r) => ({ id: this.ids.next(), ...r }));
+    const eventIds = [null, ...t.event.types].map(() => this.ids.next()); // the turn's own row, then one per type
     const [row] = await this.ds.query(`SELECT cs_record_turn($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS response`, [
       t.conversationId,
       t.userMessageId,
       t.turn,
       JSON.stringify(replies),
       JSON.stringify(t.response),
-      this.ids.next(),
+      eventIds,
       JSON.stringify(t.event),
       t.state,
       t.response.intent?.name ?? null,
@@ -148,6 +149,48 @@ export class ConversationStore {
     });
   }
 
+  /**
+   * The user took an offer shown in a conversation: recorded once (a repeat returns the first), with a `conversion`
+   * event. Null when there is no such offer.
+   */
+  async acceptOffer(offerId: string): Promise<Conversion | null> {
+    const [[row]] = await this.ds.query(
+      `UPDATE offers SET converted_at = COALESCE(converted_at, now()), converted_by = COALESCE(converted_by, 'accepted')
+       WHERE id = $1 RETURNING *`,
+      [offerId],
+    );
+    if (!row) return null;
+    await this.recordConversionEvent(row);
+    return conversion(row);
+  }
+
+  /**
+   * Offers the user converted: accepted, or followed by a platform order for the offered product within 7 days of
+   * being shown (such orders are matched here, when conversions are read, and recorded once).
+   */
+  async conversions(userId: string): Promise<Conversion[]> {
+    const [matched] = await this.ds.query(
+      `UPDATE offers o SET converted_at = p.created_at, converted_by = 'order'
+         FROM platform_orders p
+        WHERE o.user_id = $1 AND o.converted_at IS NULL AND p.user_id = o.user_id AND p.product = o.product
+          AND p.status <> 'cancelled' AND p.created_at BETWEEN o.shown_at AND o.shown_at + interval '7 days'
+       RETURNING o.*`,
+      [userId],
+    );
+    for (const row of matched) await this.recordConversionEvent(row);
+    const rows = await this.ds.query(`SELECT * FROM offers WHERE user_id = $1 AND converted_at IS NOT NULL ORDER BY converted_at`, [userId]);
+    return rows.map(conversion);
+  }
+
+  private async recordConversionEvent(row: Record<string, any>): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO events (id, idempotency_key, type, conversation_id, user_id, channel, tier, intent, chart_version, payload)
+       VALUES ($1, $2, 'conversion', $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [this.ids.next(), `conversion:${row.id}`, row.conversation_id, row.user_id, row.channel, row.tier, row.intent, row.chart_version,
+        JSON.stringify({ offerId: row.id, product: row.product, by: row.converted_by })],
+    );
+  }
+
   /** Mark the conversation closed (once; later calls change nothing). */
   async close(conversationId: string): Promise<void> {
     await this.ds.query(
@@ -156,4 +199,33 @@ export class ConversationStore {
       [conversationId],
     );
   }
+}
+
+/** A converted offer, linked to where it was shown. */
+export interface Conversion {
+  offerId: string;
+  conversationId: string;
+  intent: string;
+  product: string;
+  channel: string;
+  tier: string | null;
+  chartVersion: number | null;
+  shownAt: string;
+  convertedAt: string;
+  by: 'accepted' | 'order';
+}
+
+function conversion(r: Record<string, any>): Conversion {
+  return {
+    offerId: r.id,
+    conversationId: String(r.conversation_id),
+    intent: r.intent,
+    product: r.product,
+    channel: r.channel,
+    tier: r.tier,
+    chartVersion: r.chart_version,
+    shownAt: new Date(r.shown_at).toISOString(),
+    convertedAt: new Date(r.converted_at).toISOString(),
+    by: r.converted_by,
+  };
 }

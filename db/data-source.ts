@@ -9,6 +9,7 @@ import { ConversationOwner1767225600005 } from './migrations/0005-conversation-o
 import { PlatformFacts1767225600006 } from './migrations/0006-platform-facts';
 import { Identities1767225600007 } from './migrations/0007-identities';
 import { OrderActions1767225600008 } from './migrations/0008-order-actions';
+import { OffersEvents1767225600009 } from './migrations/0009-offers-events';
 import { RfmTiers1767225600010 } from './migrations/0010-rfm-tiers';
 
 export const migrations = [
@@ -20,6 +21,7 @@ export const migrations = [
   PlatformFacts1767225600006,
   Identities1767225600007,
   OrderActions1767225600008,
+  OffersEvents1767225600009,
   RfmTiers1767225600010,
 ];
 

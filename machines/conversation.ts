@@ -137,6 +137,8 @@ const pickedOrder = (context: ChartContext, text: string, dtmf: string | undefin
   const key = keyOf(text, dtmf);
   return context.expecting === 'orderChoice' && key !== null ? (context.orderChoices ?? [])[Number(key) - 1] : undefined;
 };
+const isNegative = (context: ChartContext) =>
+  !!context.emotion && ['anxious', 'angry', 'disappointed'].includes(context.emotion.label) && context.emotion.score >= 0.5;
 const isUpset = (context: ChartContext) =>
   !!context.emotion &&
   (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') &&
@@ -144,6 +146,15 @@ const isUpset = (context: ChartContext) =>
 
 /** "回到刚才那个" / "还是说刚才那个问题": back to the topic before the current one. */
 const RETURN = /(?:回到|说回|还是说|再说说|继续说)(?:刚才|刚刚|之前|前面)|(?:刚才|刚刚|之前)(?:那个|的那个|那件事|的问题)/;
+
+const VIP_QUEUE = 'vip';
+const GROUP_QUEUES = ['order', 'account', 'pay', 'live', 'creator', 'app', 'content'];
+/** Which agents take the conversation: VIP users their dedicated queue, else the current topic's group, else general. */
+function handoffQueue(c: ChartContext): string {
+  if (c.tier === VIP_QUEUE) return VIP_QUEUE;
+  const group = c.topic?.intent.split('.')[0];
+  return group && GROUP_QUEUES.includes(group) ? group : 'general';
+}
 
 /** A short follow-up such as "那退货呢" / "还有运费呢" stays in the current topic's group. */
 const FOLLOW_UP = /^(?:那|那么|还有|另外|然后|再问下?|顺便问下?)/;
@@ -328,7 +339,8 @@ export const conversationSetup = setup({
           order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
           account ? replies.accountFacts(topic.intent, account) : null,
           answer.outbox[0],
-          stepwise(context) || action ? null : replies.offer(topic), // a link cannot be spoken; no sales pitch before the fix
+          // A link cannot be spoken, and no sales pitch comes before the fix (charts that offer after resolution).
+          stepwise(context) || action || context.params.offersAfterResolution ? null : replies.offer(topic),
           action ? replies.confirmAction(action) : answer.outbox[1],
         ),
         reading: action ? null : answer.reading,
@@ -402,6 +414,15 @@ export const conversationSetup = setup({
         expecting: 'question' as const,
       };
     }),
+    /**
+     * After the user says it is solved: the topic's conversion offer, tracked by an id — unless the user was upset,
+     * rejected a solution of this topic, or is on a channel that cannot show a link.
+     */
+    offerConversion: assign(({ context }: Ctx) => {
+      const topic = context.topic;
+      if (!context.params.offersAfterResolution || !topic?.conversion || isNegative(context) || context.rejections > 0 || stepwise(context)) return {};
+      return { outbox: say(context, replies.offer(topic, `offer-${context.conversationId}-${context.turn}`)) };
+    }),
     declineAction: assign(({ context }: Ctx) => ({ pendingAction: null, outbox: say(context, replies.actionDeclined()), expecting: 'question' as const })),
     storeAccount: assign(({ event }) => {
       assertEvent(event, 'xstate.done.actor.lookupAccount');
@@ -448,10 +469,19 @@ export const conversationSetup = setup({
       };
     }),
     showMenu: assign(({ context }: Ctx) => ({ outbox: say(context, replies.menu()), expecting: 'menu' as const, choices: [] })),
-    storeHandoff: assign(({ event }) => {
+    storeHandoff: assign(({ context, event }) => {
       assertEvent(event, 'xstate.done.actor.requestHandoff');
-      return { handoff: { status: event.output.status, ticketId: event.output.ticketId } };
+      const { ticketId, status, queue } = event.output;
+      return {
+        handoff: { status, ticketId, ...(queue ? { queue } : {}) },
+        actions: [...(context.actions ?? []), { type: 'handoff' as const, id: ticketId, status, ...(queue ? { queue } : {}) }],
+      };
     }),
+    /** Tell the user they are queued; a VIP is told a dedicated agent takes over. */
+    announceHandoff: assign(({ context }: Ctx) => ({
+      outbox: say(context, context.handoff?.queue === VIP_QUEUE ? replies.handoffQueuedVip() : replies.handoffQueued()),
+      expecting: 'question' as const,
+    })),
     countFailure: assign({ failures: ({ context }: Ctx) => context.failures + 1 }),
   },
 });
@@ -507,6 +537,7 @@ export const actorInputs = {
     conversationId: c.conversationId,
     userId: c.userId,
     reason: c.rejections >= c.params.maxRejections ? 'solutions_rejected' : c.failures > 0 ? 'bot_failure' : 'user_request',
+    ...(c.params.routeQueues ? { queue: handoffQueue(c) } : {}),
   }),
 } as const;
 export type ActorSrc = keyof typeof actorInputs;

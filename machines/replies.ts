@@ -66,11 +66,13 @@ export const replies = {
     kind: 'answer',
     text: `关于「${a.title}」：${a.solution.summary}\n${numbered(a.solution.steps)}\n温馨提示：${a.policy}`,
   }),
-  offer: (a: AnswerView): Reply | null =>
+  /** A conversion offer; with an id it is tracked (shown, accepted, converted). */
+  offer: (a: AnswerView, id?: string): Reply | null =>
     a.conversion && {
       kind: 'offer',
       text: `${a.conversion.pitch}（${a.conversion.product}，入口：${a.conversion.entry}）`,
       options: [{ key: 'offer', label: `去看看${a.conversion.product}`, intent: a.conversion.link }],
+      ...(id ? { offer: { id, product: a.conversion.product, link: a.conversion.link } } : {}),
     },
   askIfHelped: (): Reply => ({
     kind: 'question',
@@ -131,6 +133,10 @@ export const replies = {
   handoffQueued: (): Reply => ({
     kind: 'handoff',
     text: '已为您转接人工客服，正在排队中，客服接入后会看到您之前的全部对话，请稍候～',
+  }),
+  handoffQueuedVip: (): Reply => ({
+    kind: 'handoff',
+    text: '已为您转接专属客服，专属客服接入后会看到您之前的全部对话，请稍候～',
   }),
   handoffHold: (): Reply => ({ kind: 'system', text: '消息已收到，人工客服接入后会第一时间查看，请您稍候。' }),
   handoffUnavailable: (): Reply => ({

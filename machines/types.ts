@@ -134,6 +134,10 @@ export interface ChartParams {
   verifyGuests: boolean;
   /** Channels where answers are spoken one step at a time (key 1 next step, 2 solved), e.g. phone. */
   stepwiseChannels: string[];
+  /** Handoffs go to a queue: VIP users to `vip`, others to their topic group's queue or `general`. */
+  routeQueues: boolean;
+  /** Conversion offers come once the problem is solved (tracked, with an id), not with the answer. */
+  offersAfterResolution: boolean;
   /** Offer to act on the user's order (cancel, open a return, re-ship, file a logistics complaint) after answering. */
   offerActions: boolean;
   /** A shipped order without a logistics update for this many days gets a complaint filed on request. */
@@ -178,7 +182,8 @@ export interface ChartContext {
   account?: AccountView | null;
   rejections: number;
   failures: number;
-  handoff: { status: HandoffStatus; ticketId: string } | null;
+  /** `queue` is absent in snapshots from before queues existed (then `general`). */
+  handoff: { status: HandoffStatus; ticketId: string; queue?: string } | null;
   /** Replies produced in the current turn. */
   outbox: Reply[];
   /** The steps being read out on a stepwise channel, and the next one to read (absent in snapshots from before). */
@@ -215,7 +220,7 @@ export type ChartEvent =
   | { type: 'xstate.error.actor.performAction'; error: unknown }
   | { type: 'xstate.done.actor.verifyIdentity'; output: Verification }
   | { type: 'xstate.error.actor.verifyIdentity'; error: unknown }
-  | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus } }
+  | { type: 'xstate.done.actor.requestHandoff'; output: { ticketId: string; status: HandoffStatus; queue?: string } }
   | { type: 'xstate.error.actor.requestHandoff'; error: unknown };
 
 /** Inputs of the chart's invoked actors; the workflow runs each as an activity. */
@@ -257,4 +262,6 @@ export interface RequestHandoffInput {
   conversationId: string;
   userId: string;
   reason: string;
+  /** `vip`, a topic group's queue, or `general` (absent in inputs recorded before queues existed). */
+  queue?: string;
 }

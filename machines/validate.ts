@@ -77,6 +77,8 @@ const params = z
     continuation: z.object({ bias: z.number(), weights: z.record(z.string(), z.number()) }).strict().nullable().default(null),
     stepwiseChannels: z.array(z.enum(['app', 'web', 'email', 'phone'])).default([]),
     offerActions: z.boolean().default(false),
+    offersAfterResolution: z.boolean().default(false),
+    routeQueues: z.boolean().default(false),
     stalledDays: z.number().int().min(1).max(30).default(3),
     detailScore: z.number().min(0).max(1).default(1),
   })

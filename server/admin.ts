@@ -18,19 +18,9 @@ const publishSchema = z
 /** `POST /tiers/recompute` takes no options: it always recomputes every user as of now. */
 const recomputeSchema = z.object({}).strict();
 
-const TIER_RECOMPUTE_LOCAL = 'tierRecompute';
-
-/**
- * Give the admin API of this app the tier recompute (it needs a Temporal client). The app mounts the router without
- * one (server/app.ts), so the router finds it here, in the app's locals; an explicit `tiers` argument takes precedence.
- */
-export function provideTierRecompute(app: express.Express, tiers: TierRecompute): void {
-  app.locals[TIER_RECOMPUTE_LOCAL] = tiers;
-}
-
 /**
  * Admin API (behind its own token): the platform stand-in's users and orders, the chart registry, and the RFM tier
- * recompute (`tiers`, or the one given to the app by provideTierRecompute; without either it answers 503).
+ * recompute (`tiers`; without one it answers 503).
  */
 export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: string, tiers?: TierRecompute): express.Router {
   const r = express.Router();
@@ -86,7 +76,7 @@ export function adminRouter(ds: DataSource, store: PlatformStore, adminToken: st
   // RFM tiers: run the recompute workflow now and answer with its counts; 202 with its id if it takes longer.
   r.post('/tiers/recompute', route(async (req, res) => {
     parseWith(recomputeSchema, req.body ?? {});
-    const recompute = tiers ?? (req.app.locals[TIER_RECOMPUTE_LOCAL] as TierRecompute | undefined);
+    const recompute = tiers;
     if (!recompute) throw new ApiError(503, 'tiers_unavailable', 'this server cannot start the tier recompute');
     const out = await recompute.run();
     res.status('status' in out ? 202 : 200).json(out);

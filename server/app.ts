@@ -6,6 +6,9 @@ import type { PlatformStore } from '../platform/store';
 import { adminRouter } from './admin';
 import type { ConversationService } from './conversation-service';
 import type { MessageFeed } from './message-feed';
+import type { ConversationStore } from '../db/conversation-store';
+import { conversionsRouter, offersRouter } from './offers';
+import type { TierRecompute } from './tier-recompute';
 import { ApiError, errorHandler } from './errors';
 import { parseWith, requireBearer, route } from './http';
 import { RateLimiter } from './rate-limit';
@@ -18,14 +21,16 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** Wakes SSE streams when messages are written (LISTEN/NOTIFY). */
   feed: MessageFeed;
-  /** The admin API (platform stand-in, chart registry); mounted at /api/admin when given. */
-  admin?: { store: PlatformStore; token: string };
+  /** Offers and conversions (POST /api/offers/{id}/accept; admin: a user's conversions). */
+  store: ConversationStore;
+  /** The admin API (platform stand-in, chart registry, tier recompute); mounted at /api/admin when given. */
+  admin?: { store: PlatformStore; token: string; tiers?: TierRecompute };
 }
 
 /** A comment line this often keeps idle SSE connections open through proxies. */
 const SSE_KEEPALIVE_MS = 15_000;
 
-export function createApp({ ds, conversations, channelToken, rateLimiter, feed, admin }: AppDeps): express.Express {
+export function createApp({ ds, conversations, channelToken, rateLimiter, feed, store, admin }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', route(async (_req, res) => {
@@ -33,7 +38,9 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, feed, 
     res.json({ ok: true });
   }));
 
-  if (admin) app.use('/api/admin', adminRouter(ds, admin.store, admin.token));
+  app.use('/api/offers', offersRouter(store, channelToken));
+  if (admin) app.use('/api/admin', conversionsRouter(store, admin.token));
+  if (admin) app.use('/api/admin', adminRouter(ds, admin.store, admin.token, admin.tiers));
 
   const api = express.Router();
   api.use(requireBearer(channelToken, 'channel'));

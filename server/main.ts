@@ -11,7 +11,6 @@ import { ConversationStore } from '../db/conversation-store';
 import { IdentityStore } from '../db/identity-store';
 import { RateLimiter } from './rate-limit';
 import { PlatformStore } from '../platform/store';
-import { provideTierRecompute } from './admin';
 import { TierRecompute } from './tier-recompute';
 
 /** HTTP process: the channel API. Temporal is connected lazily so the API can report 503 while it is down. */
@@ -26,17 +25,18 @@ async function main() {
     config.replyTimeoutMs,
   );
   const platform = new PlatformStore(ds);
+  const store = new ConversationStore(ds, new Snowflake(config.nodeId));
   const feed = new MessageFeed(config.databaseUrl);
   await feed.start();
   const app = createApp({
     ds,
-    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(config.nodeId)), gateway, new IdentityStore(ds), platform),
+    conversations: new ConversationService(store, gateway, new IdentityStore(ds), platform),
+    store,
     feed,
     channelToken: config.channelToken,
     rateLimiter: new RateLimiter(config.rateLimitMessages, config.rateLimitWindowMs),
-    admin: { store: platform, token: config.adminToken },
+    admin: { store: platform, token: config.adminToken, tiers: new TierRecompute(client, config.taskQueue) },
   });
-  provideTierRecompute(app, new TierRecompute(client, config.taskQueue));
   const server = app.listen(config.httpPort, () => console.log(`[api] listening on http://127.0.0.1:${config.httpPort}`));
   const stop = () => server.close(() => void Promise.all([feed.stop(), ds.destroy()]).then(() => process.exit(0)));
   process.on('SIGINT', stop);

@@ -15,6 +15,7 @@ import type { CarriedState, ConversationInput, ConversationView, InboundMessage,
 import { buildChart, type Chart } from '../machines/chart';
 import preRegistryChart from '../machines/charts/pre-registry.chart.json';
 import { stateName, type ConversationSnapshot } from '../machines/conversation';
+import { turnEvents } from '../machines/events';
 import { persistChart, restoreChart, runToRest, startChart, type ActorOutcome, type Invocation } from '../machines/interpret';
 import type { ChartEvent } from '../machines/types';
 import { CHART_LOADING, CLOSING, CUSTOMER_LOOKUP, PLATFORM_CALLS, RECORDING, UNDERSTANDING } from './activity-options';
@@ -174,7 +175,8 @@ export class ConversationState {
 
   private async runTurn(event: ChartEvent, msg: InboundMessage | null): Promise<TurnResponse> {
     const chart = this.loadedChart();
-    const snapshot = await runToRest(chart, this.current(), event, runActor);
+    const before = this.current();
+    const snapshot = await runToRest(chart, before, event, runActor);
     this.snapshot = snapshot;
     this.publish();
     const ctx = snapshot.context;
@@ -185,7 +187,7 @@ export class ConversationState {
       state,
       ...(ctx.lastIntent ? { intent: ctx.lastIntent } : {}),
       ...(ctx.emotion ? { emotion: ctx.emotion } : {}),
-      ...(ctx.handoff ? { handoff: { status: ctx.handoff.status } } : {}),
+      ...(ctx.handoff ? { handoff: { status: ctx.handoff.status, ...(ctx.handoff.queue ? { queue: ctx.handoff.queue } : {}) } } : {}),
       actions: ctx.actions ?? [],
     };
     const replies = ctx.outbox.map((r, i) => ({ ...r, seq: this.seq + i, sender: 'bot' as const }));
@@ -205,9 +207,11 @@ export class ConversationState {
       event: {
         channel: ctx.channel,
         intent: ctx.lastIntent?.name ?? null,
+        topic: ctx.topic?.intent ?? null,
         emotion: ctx.emotion?.label ?? null,
         chartVersion: chart.version,
-        payload: { trigger: msg ? 'message' : 'timer', replies: replies.length },
+        types: turnEvents(before, snapshot, msg !== null),
+        payload: { trigger: msg ? 'message' : 'timer', replies: replies.length, actions: ctx.actions ?? [] },
       },
     };
     return recordTurn(record);

@@ -122,7 +122,7 @@ describe('one owner for conversation data', () => {
     expect(userMessage.turn).toBe(1);
 
     // Every turn is one row of the event log, with the chart version it ran on.
-    const events = await stack.ds.query(`SELECT type, intent, emotion, chart_version, payload FROM events WHERE conversation_id = $1`, [
+    const events = await stack.ds.query(`SELECT type, intent, emotion, chart_version, payload FROM events WHERE conversation_id = $1 AND type = 'turn'`, [
       res.body.conversationId,
     ]);
     expect(events).toEqual([
@@ -165,5 +165,45 @@ describe('one owner for conversation data', () => {
     await next;
     expect(text).toContain('event: message');
     expect(text).toContain('实名认证怎么弄'); // the user's message, then the replies
+  });
+});
+
+describe('tracked offers, handoff actions and the event log', () => {
+  it('shows the offer once the problem is solved, and counts an acceptance or an order of the product as a conversion', async () => {
+    await stack.post('app', { userId: 'creator-a', text: '我的视频播放量一直只有几十，是不是被限流了' });
+    const solved = await stack.post('app', { userId: 'creator-a', text: '解决了 谢谢' });
+    const offer = solved.body.replies.find((r: { kind: string }) => r.kind === 'offer');
+    expect(offer.offer).toMatchObject({ id: expect.stringMatching(/^offer-\d+-\d+$/), product: expect.any(String), link: expect.any(String) });
+
+    const accept = () =>
+      fetch(`${stack.baseUrl}/api/offers/${offer.offer.id}/accept`, { method: 'POST', headers: { Authorization: 'Bearer test-token' } });
+    const first = await accept();
+    expect(first.status).toBe(200);
+    const accepted = await first.json();
+    expect(accepted).toMatchObject({ offerId: offer.offer.id, conversationId: solved.body.conversationId, intent: 'creator.low_traffic', channel: 'app', by: 'accepted' });
+    expect(await (await accept()).json()).toEqual(accepted); // once
+    expect((await fetch(`${stack.baseUrl}/api/offers/offer-1-1/accept`, { method: 'POST', headers: { Authorization: 'Bearer test-token' } })).status).toBe(404);
+
+    // Another user buys the offered product within 7 days instead of tapping the offer.
+    await stack.post('app', { userId: 'creator-b', text: '视频没流量 是不是被限流了' });
+    const solvedB = await stack.post('app', { userId: 'creator-b', text: '有用 解决了' });
+    const offerB = solvedB.body.replies.find((r: { kind: string }) => r.kind === 'offer');
+    await stack.admin('PUT', '/users/creator-b', { nickname: '创作者B' });
+    await stack.admin('PUT', '/orders/7300000000000001', { userId: 'creator-b', product: offerB.offer.product, amount: 30 });
+    const conversions = (await stack.admin('GET', '/users/creator-b/conversions')).body.conversions;
+    expect(conversions).toEqual([expect.objectContaining({ offerId: offerB.offer.id, by: 'order', product: offerB.offer.product })]);
+    const [{ n }] = await stack.ds.query(`SELECT count(*)::int AS n FROM events WHERE type = 'conversion'`);
+    expect(n).toBe(2);
+  });
+
+  it('lists a handoff among the turn\'s actions with its queue, and logs what each turn did', async () => {
+    await stack.post('web', { userId: 'wants-person', text: '提现一直没到账' });
+    const human = await stack.post('web', { userId: 'wants-person', text: '转人工' });
+    expect(human.body.handoff).toEqual({ status: 'queued', queue: 'pay' });
+    expect(human.body.actions).toEqual([{ type: 'handoff', id: expect.any(String), status: 'queued', queue: 'pay' }]);
+    const types = await stack.ds.query(`SELECT type FROM events WHERE conversation_id = $1 ORDER BY id`, [human.body.conversationId]);
+    expect(types.map((t: { type: string }) => t.type)).toEqual(
+      expect.arrayContaining(['turn', 'message_received', 'understood', 'answered', 'handoff_requested']),
+    );
   });
 });

@@ -80,6 +80,7 @@ describe('durability', () => {
       channelToken: TOKEN,
       rateLimiter: new RateLimiter(100, 1000),
       feed: stack.feed,
+      store: new ConversationStore(stack.ds, new Snowflake(9)),
     });
     const server = await new Promise<import('node:http').Server>((resolve) => {
       const s = downApp.listen(0, '127.0.0.1', () => resolve(s));

@@ -15,7 +15,6 @@ import { publishArtifacts } from '../../models/registry';
 import path from 'node:path';
 import { devServerFlags, temporalBinary } from '../../scripts/temporal-cli';
 import { createApp } from '../../server/app';
-import { provideTierRecompute } from '../../server/admin';
 import { TierRecompute } from '../../server/tier-recompute';
 import { ConversationGateway } from '../../server/conversation-gateway';
 import { ConversationService } from '../../server/conversation-service';
@@ -98,15 +97,16 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
   const taskQueue = `cs-test-${name}`;
   const settings: ConversationSettings = { inactivityMs: 10 * 60_000, turnsPerRun: 40, ...opts.settings };
   const gateway = new ConversationGateway(env.client, taskQueue, settings, opts.replyTimeoutMs ?? 20_000);
+  const store = new ConversationStore(ds, new Snowflake(1));
   const app = createApp({
     ds,
-    conversations: new ConversationService(new ConversationStore(ds, new Snowflake(1)), gateway, new IdentityStore(ds), new PlatformStore(ds)),
+    conversations: new ConversationService(store, gateway, new IdentityStore(ds), new PlatformStore(ds)),
+    store,
     feed,
     channelToken: TOKEN,
     rateLimiter: new RateLimiter(1000, 1000),
-    admin: { store: new PlatformStore(ds), token: ADMIN_TOKEN },
+    admin: { store: new PlatformStore(ds), token: ADMIN_TOKEN, tiers: new TierRecompute(env.client, taskQueue) },
   });
-  provideTierRecompute(app, new TierRecompute(env.client, taskQueue));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -378,18 +378,17 @@ describe('dialogue chart structure', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('answering a question', () => {
-  it('greets on the first message and then answers it, offering the product and asking if it helped', async () => {
+  it('greets on the first message and then answers it and asks if it helped, keeping the offer for after', async () => {
     const actors = new FakeActors();
     const s = await say(begin(), actors, '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8], [LOGIN, 0.2]])) });
 
     expect(stateName(s)).toBe('answering.awaitingFeedback');
-    expect(kinds(s)).toEqual(['system', 'answer', 'offer', 'question']);
+    expect(kinds(s)).toEqual(['system', 'answer', 'question']);
     expect(s.context.outbox[0]).toEqual(replies.greeting());
     expect(s.context.outbox[1].text).toContain('视频播放量低');
     expect(s.context.outbox[1].text).toContain('1. 视频播放量低第一步');
     expect(s.context.outbox[1].text).toContain('2. 视频播放量低第二步');
-    expect(s.context.outbox[2].text).toContain('流量工具包');
-    expect(s.context.outbox[3].options?.map((o) => o.key)).toEqual(['yes', 'no']);
+    expect(s.context.outbox[2].options?.map((o) => o.key)).toEqual(['yes', 'no']);
     expect(actors.callsTo('understand')[0].input).toEqual({ conversationId: '1001', text: '我的视频没人看', group: null, topic: null });
   });
 
@@ -442,7 +441,7 @@ describe('feedback on an answer', () => {
     expect(s.context.handoff).toEqual({ status: 'queued', ticketId: 'T-42' });
     const handoffCalls = actors.callsTo('requestHandoff');
     expect(handoffCalls).toHaveLength(1);
-    expect(handoffCalls[0].input).toEqual({ conversationId: '1001', userId: 'user_1', reason: 'solutions_rejected' });
+    expect(handoffCalls[0].input).toEqual({ conversationId: '1001', userId: 'user_1', reason: 'solutions_rejected', queue: 'creator' });
   });
 
   it('apologises and shows the menu when no human agent can be reached', async () => {
@@ -465,8 +464,21 @@ describe('feedback on an answer', () => {
     const s = await say(await answered(actors), actors, text, { understand: ok(act(meta)) });
 
     expect(stateName(s)).toBe('resolved');
-    expect(s.context.outbox).toEqual([replies.glad()]);
+    // Solved: now the topic's conversion offer, tracked by an id.
+    expect(s.context.outbox).toEqual([replies.glad(), replies.offer(TRAFFIC, 'offer-1001-2')]);
+    expect(s.context.outbox[1].offer).toEqual({ id: 'offer-1001-2', product: '流量工具包', link: 'app://promotion/boost' });
     expect(s.context.expecting).toBe('question');
+  });
+
+  it('makes no offer after a rejected solution or to an upset user', async () => {
+    const actors = new FakeActors();
+    let s = await say(await answered(actors), actors, '没用', { understand: ok(act('meta.deny')) });
+    s = await say(s, actors, '有用', { understand: ok(act('meta.affirm')) });
+    expect(kinds(s)).toEqual(['question']);
+    const upset = await say(await answered(new FakeActors()), new FakeActors(), '解决了 但是你们太慢了', {
+      understand: ok({ ...act('meta.affirm'), emotion: { label: 'angry', score: 0.9 } }),
+    });
+    expect(kinds(upset)).toEqual(['question']);
   });
 
   it('treats "有用" after the alternative as solved too', async () => {
@@ -759,7 +771,7 @@ describe('persisting the chart', () => {
 
     const [done] = stepChart(restored, { type: 'xstate.done.actor.understand', output: nlu([[TRAFFIC, 0.9]]) });
     expect(stateName(done)).toBe('answering.awaitingFeedback');
-    expect(kinds(done)).toEqual(['system', 'answer', 'offer', 'question']);
+    expect(kinds(done)).toEqual(['system', 'answer', 'question']);
   });
 });
 
@@ -1009,9 +1021,9 @@ describe('spoken answers on the phone', () => {
     expect(actors.callsTo('understand')).toHaveLength(1);
   });
 
-  it('keeps full numbered answers with the offer on the app', async () => {
+  it('keeps full numbered answers on the app', async () => {
     const s = await say(begin('app'), new FakeActors(), '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8]])) });
-    expect(kinds(s)).toEqual(['system', 'answer', 'offer', 'question']);
+    expect(kinds(s)).toEqual(['system', 'answer', 'question']);
     expect(texts(s)[1]).toContain('2. ');
   });
 });
@@ -1052,5 +1064,21 @@ describe('acting on the order after a yes', () => {
     const d = await say(await cancelAsked(down), down, '确认', { understand: ok(act('meta.affirm')), perform: fail('platform down') });
     expect(stateName(d)).toBe('idle');
     expect(d.context.outbox).toEqual([replies.actionFailed()]);
+  });
+});
+
+describe('handoff queues', () => {
+  it('sends a VIP to the dedicated queue and says so, others to their topic group', async () => {
+    const vip = new FakeActors();
+    let s = startChart({ conversationId: '1003', userId: 'vip_1', channel: 'app', tier: 'vip' });
+    s = await say(s, vip, '转人工', { understand: ok(act('meta.human')), handoff: ok({ ticketId: 'T-5', status: 'queued', queue: 'vip' }) });
+    expect(vip.callsTo('requestHandoff')[0].input).toMatchObject({ queue: 'vip', reason: 'user_request' });
+    expect(s.context.outbox.at(-1)).toEqual(replies.handoffQueuedVip());
+    expect(s.context.actions).toEqual([{ type: 'handoff', id: 'T-5', status: 'queued', queue: 'vip' }]);
+
+    const other = new FakeActors();
+    const t = await say(await answered(other, LOGIN), other, '转人工', { understand: ok(act('meta.human')) });
+    expect(other.callsTo('requestHandoff')[0].input).toMatchObject({ queue: 'account' });
+    expect(t.context.outbox.at(-1)).toEqual(replies.handoffQueued());
   });
 });
