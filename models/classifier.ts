@@ -6,6 +6,11 @@
  *
  * On load the ONNX file's sha256 must match the metadata, the graph must parse, and a probe inference must
  * return one probability per label; otherwise load() throws an OnnxClassifierLoadError saying what is wrong.
+ *
+ * Calibration: when the metadata has `calibration.temperature` T (the emotion model), the graph's probabilities p
+ * become softmax(log p / T) before anything else sees them (`probabilities`, `predict`, `predictBatch`); the label
+ * is the same, the scores are calibrated. Metadata without it (the intent model, older files) means T = 1: the
+ * graph's probabilities unchanged. `rawProbabilities` gives the graph's output as it is.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { Featurizer, FEATURIZER_VERSION, type SparseVector } from './featurize';
 import { decide } from './decision';
+import { applyTemperature } from './calibration';
 import { OOS_LABEL } from './data';
 import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
 
@@ -52,6 +58,7 @@ const MetadataSchema = z.object({
     norm: z.enum(['l2', 'none']),
   }),
   threshold: z.number().min(0).max(1).nullable(),
+  calibration: z.object({ method: z.literal('temperature'), temperature: z.number().positive().finite() }).passthrough().optional(),
   onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputs: z.array(z.string()), output: z.string() }).passthrough(),
 }).passthrough();
 
@@ -63,6 +70,8 @@ export interface LoadOptions {
 export class OnnxClassifier {
   readonly labels: readonly string[];
   readonly threshold: number | undefined;
+  /** Calibration temperature applied to the graph's probabilities (1 when the metadata has none). */
+  readonly temperature: number;
   readonly featurizer: Featurizer;
   readonly dim: number;
 
@@ -73,6 +82,7 @@ export class OnnxClassifier {
   ) {
     this.labels = metadata.labels;
     this.threshold = metadata.threshold ?? undefined;
+    this.temperature = metadata.calibration?.temperature ?? 1;
     this.featurizer = new Featurizer(metadata.featurizer);
     this.dim = metadata.dim;
   }
@@ -163,12 +173,18 @@ export class OnnxClassifier {
     }
   }
 
-  /** Class probabilities per text, in `labels` order (no threshold applied). */
-  async probabilities(texts: readonly string[]): Promise<Float32Array[]> {
+  /** The graph's own probabilities per text, in `labels` order, before calibration (no threshold applied). */
+  async rawProbabilities(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const C = this.labels.length;
     const flat = await this.run(texts.map((t) => this.featurizer.featurize(t)));
     return texts.map((_, i) => flat.slice(i * C, (i + 1) * C));
+  }
+
+  /** Calibrated class probabilities per text, in `labels` order (no threshold applied); raw when T = 1. */
+  async probabilities(texts: readonly string[]): Promise<Float32Array[]> {
+    const raw = await this.rawProbabilities(texts);
+    return this.temperature === 1 ? raw : raw.map((p) => Float32Array.from(applyTemperature(p, this.temperature)));
   }
 
   async predict(text: string): Promise<Prediction> {

@@ -13,7 +13,7 @@ export const CORPUS_DIR = path.join(__dirname, 'corpus');
  */
 export const CORPUS: Record<Task, string[]> = {
   intent: ['intent.jsonl', 'intent-extra.jsonl', 'intent-extra2.jsonl', 'intent-extra3.jsonl', 'intent-extra4.jsonl', 'intent-extra5.jsonl'].map((f) => path.join(CORPUS_DIR, f)),
-  emotion: [path.join(CORPUS_DIR, 'emotion.jsonl')],
+  emotion: ['emotion.jsonl', 'emotion-extra.jsonl'].map((f) => path.join(CORPUS_DIR, f)),
 };
 
 /**
@@ -22,7 +22,7 @@ export const CORPUS: Record<Task, string[]> = {
  */
 export const HELD_OUT_ONLY: Record<Task, string[]> = {
   intent: [path.join(CORPUS_DIR, 'intent-fresh-test.jsonl'), path.join(CORPUS_DIR, 'intent-acts-test.jsonl')],
-  emotion: [],
+  emotion: [path.join(CORPUS_DIR, 'emotion-mixed-test.jsonl')],
 };
 
 /** The multi-turn dialogue corpus (models/dialogues/README.md). */

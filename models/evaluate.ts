@@ -11,6 +11,13 @@
  * Prints a report, with warnings about labels the model learnt from too few lines or never saw, and writes
  * `<artifacts>/eval.json`.
  *
+ * Emotion also gets a calibration report: a reliability table (10 confidence bins: count, mean confidence,
+ * accuracy) and the expected calibration error (ECE) of the graph's own probabilities (before) and of the calibrated
+ * ones serving returns (after, with the temperature in the metadata), and the false-alarm rate — the share of
+ * positive and neutral lines read as anxious, angry or disappointed — at any confidence and for confident readings
+ * only, with the share of negative lines still read as negative at the same confidence. Without --data the emotion
+ * model is also scored on its held-out-only files (`HELD_OUT_ONLY.emotion` in corpus.ts: emotion-mixed-test.jsonl).
+ *
  * Latency: for every intent test message, after a warm-up, time (performance.now) featurize + intent ONNX
  * + emotion ONNX for that single message, then report p50/p99.
  */
@@ -18,10 +25,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
 import { type Example, HOLD_OUT_FRACTION, labelWarnings, loadFiles, MIN_TRAIN_PER_LABEL, OOS_LABEL, resolveRecordedPath, trainTestSplit } from './data';
-import { classificationReport, oosReport, percentile, type ClassificationReport, type OosReport } from './metrics';
+import { classificationReport, falseAlarmReport, oosReport, percentile, type ClassificationReport, type FalseAlarmReport, type OosReport } from './metrics';
+import { applyTemperature, reliabilityOf, type Reliability } from './calibration';
 import type { ModelMetadata } from './model-format';
 import { parseArgs } from './cli-args';
-import type { Task } from './corpus';
+import { HELD_OUT_ONLY, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
 
 interface EvaluationSet {
@@ -58,23 +66,94 @@ export function evaluationSet(meta: ModelMetadata, dataFiles?: readonly string[]
   return { files: shown, test, warnings };
 }
 
+/** Confidence levels at which the emotion false-alarm rate is also reported ("a confident negative reading"). */
+export const CONFIDENT_LEVELS = [0.5, 0.6, 0.7, 0.8, 0.9];
+
+interface EmotionCalibration {
+  temperature: number;
+  /** The graph's probabilities (T = 1). */
+  before: Reliability;
+  /** The calibrated probabilities serving returns. */
+  after: Reliability;
+  /** Negative readings at any confidence, then at each of CONFIDENT_LEVELS (calibrated confidence). */
+  falseAlarm: FalseAlarmReport;
+  confident: FalseAlarmReport[];
+}
+
 interface TaskEval {
   task: Task;
   data: string;
   report: ClassificationReport;
   oos?: OosReport;
+  emotion?: EmotionCalibration;
   warnings: string[];
   texts: string[];
 }
 
+/**
+ * The calibration and false-alarm report of an emotion model on labelled lines: the raw graph probabilities and the
+ * calibrated ones (the metadata's temperature). The prediction is the argmax (emotion has no threshold) and its
+ * confidence the calibrated probability, as `OnnxClassifier.predict` returns them.
+ */
+export function emotionCalibration(labels: readonly string[], temperature: number, raw: readonly ArrayLike<number>[], gold: readonly string[]): EmotionCalibration {
+  const calibrated = raw.map((p) => applyTemperature(p, temperature));
+  // A gold label the model never saw cannot be right: index -1 never equals the argmax.
+  const goldIdx = gold.map((g) => labels.indexOf(g));
+  const top = calibrated.map((p) => {
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+    return { label: labels[best], confidence: p[best] };
+  });
+  const pred = top.map((t) => t.label);
+  const conf = top.map((t) => t.confidence);
+  return {
+    temperature,
+    before: reliabilityOf(raw, goldIdx),
+    after: reliabilityOf(calibrated, goldIdx),
+    falseAlarm: falseAlarmReport(gold, pred, conf),
+    confident: CONFIDENT_LEVELS.map((t) => falseAlarmReport(gold, pred, conf, t)),
+  };
+}
+
 async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet): Promise<TaskEval> {
-  const preds = await clf.predictBatch(set.test.map((e) => e.text));
+  const texts = set.test.map((e) => e.text);
+  const raw = await clf.rawProbabilities(texts);
+  const preds = await clf.predictBatch(texts);
   const gold = set.test.map((e) => e.label);
   const pred = preds.map((p) => p.label);
   const report = classificationReport(clf.labels, gold, pred, 15);
-  const out: TaskEval = { task, data: set.files.join(','), report, warnings: set.warnings, texts: set.test.map((e) => e.text) };
+  const out: TaskEval = { task, data: set.files.join(','), report, warnings: set.warnings, texts };
   if (clf.threshold !== undefined && clf.labels.includes(OOS_LABEL)) out.oos = oosReport(gold, pred, clf.threshold);
+  if (task === 'emotion') out.emotion = emotionCalibration(clf.labels, clf.temperature, raw, gold);
   return out;
+}
+
+const num = (x: number, digits = 3): string => (Number.isNaN(x) ? '    —' : x.toFixed(digits));
+
+function printEmotion(e: EmotionCalibration): void {
+  const { before, after } = e;
+  console.log(`\nreliability (confidence = probability of the predicted label; before = graph output, after = temperature ${e.temperature}):`);
+  console.log('confidence      before: lines  mean conf  accuracy     after: lines  mean conf  accuracy');
+  before.bins.forEach((b, i) => {
+    const a = after.bins[i];
+    if (b.count === 0 && a.count === 0) return;
+    console.log(
+      `[${b.lo.toFixed(1)}, ${b.hi.toFixed(1)}${i === before.bins.length - 1 ? ']' : ')'}          ${String(b.count).padStart(5)}  ${num(b.meanConfidence).padStart(9)}  ${num(b.accuracy).padStart(8)}` +
+        `            ${String(a.count).padStart(5)}  ${num(a.meanConfidence).padStart(9)}  ${num(a.accuracy).padStart(8)}`,
+    );
+  });
+  console.log(`expected calibration error (ECE): before ${pct(before.ece)}   after ${pct(after.ece)}`);
+  const fa = e.falseAlarm;
+  console.log(
+    `\nfalse alarms: positive/neutral lines read as anxious/angry/disappointed: ${pct(fa.rate)} (${fa.alarms}/${fa.support}; ` +
+      fa.perLabel.map((p) => `${p.label} ${p.alarms}/${p.support}`).join(', ') +
+      `); negative lines read as negative: ${pct(fa.negativeRecall)} (${fa.negativeSupport} lines)`,
+  );
+  console.log('confident negative readings only (calibrated confidence ≥ t):');
+  console.log('   t   false alarm (pos/neu)   negative lines read negative');
+  for (const c of e.confident) {
+    console.log(`${c.minConfidence.toFixed(2)}   ${pct(c.rate)} (${String(c.alarms).padStart(3)}/${c.support})        ${pct(c.negativeRecall)}`);
+  }
 }
 
 const pct = (x: number): string => (Number.isNaN(x) ? '  n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -99,6 +178,21 @@ function printTask(e: TaskEval): void {
     console.log('\ntop confusions (gold → predicted):');
     for (const p of r.topConfusions) console.log(`  ${String(p.count).padStart(3)}  ${p.gold} → ${p.predicted}`);
   }
+  if (e.emotion) printEmotion(e.emotion);
+}
+
+function resultJson(r: TaskEval): object {
+  return {
+    data: r.data,
+    warnings: r.warnings,
+    n: r.report.n,
+    accuracy: r.report.accuracy,
+    macroF1: r.report.macroF1,
+    oos: r.oos,
+    ...(r.emotion ? { calibration: r.emotion } : {}),
+    perClass: r.report.perClass,
+    topConfusions: r.report.topConfusions,
+  };
 }
 
 async function measureLatency(classifiers: readonly OnnxClassifier[], texts: readonly string[]): Promise<{ n: number; p50: number; p99: number; mean: number; max: number }> {
@@ -134,11 +228,16 @@ async function main(): Promise<void> {
   const intent = await tryLoad('intent');
   const emotion = await tryLoad('emotion');
   const results: TaskEval[] = [];
+  // Without --data the emotion model is also scored on its held-out-only files (each all "split": "test").
+  const heldOutSets: TaskEval[] = [];
   for (const [task, clf] of [['intent', intent], ['emotion', emotion]] as const) {
     if (!clf || !tasks.includes(task)) continue;
     results.push(await evalTask(clf, task, evaluationSet(clf.metadata, dataFiles)));
+    if (!dataFiles && task === 'emotion') {
+      for (const file of HELD_OUT_ONLY.emotion) heldOutSets.push(await evalTask(clf, task, evaluationSet(clf.metadata, [file])));
+    }
   }
-  for (const r of results) printTask(r);
+  for (const r of [...results, ...heldOutSets]) printTask(r);
 
   const timed = [intent, emotion].filter((c): c is OnnxClassifier => c !== undefined);
   const latency = await measureLatency(timed, results[0].texts);
@@ -156,7 +255,8 @@ async function main(): Promise<void> {
     models: Object.fromEntries(
       timed.map((c) => [c.task, { sha256: c.metadata.onnx.sha256, bytes: c.metadata.onnx.bytes, threshold: c.threshold ?? null, labels: c.labels.length }]),
     ),
-    results: Object.fromEntries(results.map((r) => [r.task, { data: r.data, warnings: r.warnings, n: r.report.n, accuracy: r.report.accuracy, macroF1: r.report.macroF1, oos: r.oos, perClass: r.report.perClass, topConfusions: r.report.topConfusions }])),
+    results: Object.fromEntries(results.map((r) => [r.task, resultJson(r)])),
+    ...(heldOutSets.length > 0 ? { heldOutSets: heldOutSets.map((r) => ({ task: r.task, ...resultJson(r) })) } : {}),
     latencyMs: { ...latency, measures: `featurize + ${timed.map((c) => c.task).join(' + ')} ONNX inference, single message, after 200 warm-up calls` },
     trainSeconds,
   };

@@ -109,3 +109,49 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
 }
+
+/** The emotion labels that count as a negative reading (what compensation and escalation act on). */
+export const NEGATIVE_EMOTIONS: readonly string[] = ['anxious', 'angry', 'disappointed'];
+/** The emotion labels on which a negative reading is a false alarm. */
+export const NON_NEGATIVE_EMOTIONS: readonly string[] = ['positive', 'neutral'];
+
+export interface FalseAlarmReport {
+  /** Share of gold positive/neutral lines read as a negative emotion (with confidence ≥ minConfidence). */
+  rate: number;
+  alarms: number;
+  /** Gold positive/neutral lines. */
+  support: number;
+  /** The same per gold label (positive, neutral). */
+  perLabel: Array<{ label: string; alarms: number; support: number; rate: number }>;
+  /** Share of gold negative lines read as some negative emotion (with confidence ≥ minConfidence). */
+  negativeRecall: number;
+  negativeSupport: number;
+  minConfidence: number;
+}
+
+/**
+ * False alarms of an emotion model: gold positive/neutral lines read as anxious/angry/disappointed, optionally only
+ * counting readings whose confidence is at least `minConfidence` (a "confident negative reading"); and, at the same
+ * confidence, the share of gold negative lines that are read as negative at all.
+ */
+export function falseAlarmReport(gold: readonly string[], pred: readonly string[], confidence: readonly number[], minConfidence = 0): FalseAlarmReport {
+  const negative = new Set(NEGATIVE_EMOTIONS);
+  const flagged = (i: number) => negative.has(pred[i]) && confidence[i] >= minConfidence;
+  const perLabel = NON_NEGATIVE_EMOTIONS.map((label) => {
+    const idx = gold.flatMap((g, i) => (g === label ? [i] : []));
+    const alarms = idx.filter(flagged).length;
+    return { label, alarms, support: idx.length, rate: idx.length === 0 ? NaN : alarms / idx.length };
+  });
+  const alarms = perLabel.reduce((s, p) => s + p.alarms, 0);
+  const support = perLabel.reduce((s, p) => s + p.support, 0);
+  const negIdx = gold.flatMap((g, i) => (negative.has(g) ? [i] : []));
+  return {
+    rate: support === 0 ? NaN : alarms / support,
+    alarms,
+    support,
+    perLabel,
+    negativeRecall: negIdx.length === 0 ? NaN : negIdx.filter(flagged).length / negIdx.length,
+    negativeSupport: negIdx.length,
+    minConfidence,
+  };
+}

@@ -3,6 +3,7 @@
  * file's format, and the file hash. Kept apart from onnx-export.ts so that serving does not load the exporter.
  */
 import { createHash } from 'node:crypto';
+import type { CalibrationInfo } from './calibration';
 import type { FeaturizerSettings } from './featurize';
 import type { TrainedModel } from './train-task';
 
@@ -23,6 +24,11 @@ export interface ModelMetadata {
   featurizer: FeaturizerSettings;
   /** Intent only: predict "oos" when the best in-scope probability is below this. */
   threshold: number | null;
+  /**
+   * Emotion only: the temperature serving divides the logits by (classifier.ts) and how it was fitted. Absent =
+   * temperature 1 (the intent model, and files written before calibration).
+   */
+  calibration?: CalibrationInfo;
   model: { type: 'softmax-regression' | 'mlp'; hidden: number; parameters: number };
   onnx: { file: string; sha256: string; bytes: number; opset: number; irVersion: number; inputs: string[]; output: string };
   training: { options: TrainedModel['options']; data: TrainedModel['data']; seconds: number };

@@ -171,6 +171,7 @@ export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: 
     dim: model.featurizer.dim,
     featurizer: model.featurizer,
     threshold: model.threshold ?? null,
+    ...(model.calibration ? { calibration: model.calibration } : {}),
     model: {
       type: hidden > 0 ? 'mlp' : 'softmax-regression',
       hidden,

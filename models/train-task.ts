@@ -6,6 +6,9 @@
  * (near-duplicate train lines are kept in the same fold, so a validation fold looks like new wording,
  * not like paraphrases of lines the model was trained on). The out-of-fold probabilities choose the
  * threshold; the test split is never used for any choice, it is only reported.
+ *
+ * Calibration (emotion): the same out-of-fold probabilities choose a temperature T (calibration.ts) that serving
+ * applies to the final model's probabilities; again train only.
  */
 import { DEFAULT_FEATURIZER, Featurizer, type FeaturizerSettings } from './featurize';
 import { type DataFile, type Example, HOLD_OUT_FRACTION, labelCounts, labelWarnings, OOS_LABEL, trainTestSplit } from './data';
@@ -18,16 +21,26 @@ import type { Task } from './corpus';
 import { trainNetwork, type LabelledVector, type TrainOptions } from './optimizer';
 import { maxSimilarityToOtherFolds, validationFolds } from './cross-validation';
 import { chooseThreshold } from './threshold';
+import { applyTemperature, type CalibrationInfo, fitTemperature, reliabilityOf } from './calibration';
 
 export const DEFAULT_TRAIN_OPTIONS: Record<Task, TrainOptions> = {
   intent: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-7, seed: 20240611, classWeighting: 'balanced', oosWeight: 3, inputDropout: 0.2 },
-  emotion: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-5, seed: 20240611, classWeighting: 'balanced', oosWeight: 1, inputDropout: 0 },
+  // Emotion: L2 1e-4 (was 1e-5) with 2^16 buckets (was 2^14), chosen by 5-fold grouped CV on train only, with the
+  // mixed-message batch emotion-extra.jsonl: out-of-fold accuracy 92.9 % → 93.5 % (mean of six CV seeds; L2 3e-5 and
+  // 5e-5 gave 93.3–93.4 %), out-of-fold NLL after calibration 0.21 → 0.19, false alarms on positive/neutral lines 4.4 % → 4.3 %.
+  emotion: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-4, seed: 20240611, classWeighting: 'balanced', oosWeight: 1, inputDropout: 0 },
 };
+
+/**
+ * Which tasks get a calibration temperature. Not intent: its oos threshold was chosen on uncalibrated probabilities
+ * and its figures are kept as they are.
+ */
+export const DEFAULT_CALIBRATE: Record<Task, boolean> = { intent: false, emotion: true };
 
 export const DEFAULT_FEATURIZERS: Record<Task, FeaturizerSettings> = {
   // The domain lexicon is about topics, so it is used (with extra weight) for intent only.
   intent: { ...DEFAULT_FEATURIZER, dim: 1 << 16, lexiconWeight: 3 },
-  emotion: { ...DEFAULT_FEATURIZER, lexicon: null },
+  emotion: { ...DEFAULT_FEATURIZER, dim: 1 << 16, lexicon: null },
 };
 
 interface TaskTrainConfig {
@@ -40,6 +53,8 @@ interface TaskTrainConfig {
   novelMaxSimilarity: number;
   /** Report test metrics when a test split exists (never used for any choice). */
   reportTest: boolean;
+  /** Fit a calibration temperature on the out-of-fold probabilities (default false). */
+  calibrate?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -56,10 +71,12 @@ export interface TrainedModel {
   network: Network;
   /** oos threshold, only when the labels include "oos". */
   threshold?: number;
+  /** Calibration temperature and how it was fitted, when the config asked for one. */
+  calibration?: CalibrationInfo;
   options: TrainOptions;
   metrics: {
     validation: { method: string; all: SubsetMetrics; novel: SubsetMetrics & { maxSimilarity: number } };
-    test?: { n: number; report: Omit<ClassificationReport, 'perClass'>; oos?: OosReport };
+    test?: { n: number; report: Omit<ClassificationReport, 'perClass'>; oos?: OosReport; ece?: { before: number; after: number } };
   };
   /** What evaluate.ts needs to rebuild the hold-out (with `options.seed`) and to judge the training data. */
   data: {
@@ -154,6 +171,30 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
         `(oos recall ${pct(choice.oos.oosRecall)}, in-scope false rejection ${pct(choice.oos.inScopeFalseRejectionRate)}, accuracy ${pct(choice.accuracy)})`,
     );
   }
+  let calibration: CalibrationInfo | undefined;
+  if (cfg.calibrate) {
+    // Fitted on all out-of-fold lines; the log shows how the same T calibrates the new-wording subset.
+    const on = all;
+    const gold = on.gold.map((g) => labelIndex.get(g)!);
+    const fit = fitTemperature(on.probs, gold);
+    const before = reliabilityOf(on.probs, gold);
+    const after = reliabilityOf(on.probs.map((p) => applyTemperature(p, fit.temperature)), gold);
+    calibration = {
+      method: 'temperature',
+      temperature: fit.temperature,
+      fittedOn: `out-of-fold probabilities of all ${on.gold.length} validation lines (${k === 1 ? 'seeded 10% of train' : `${k}-fold grouped cross-validation on train`})`,
+      n: on.gold.length,
+      nll: { before: round4(fit.nllBefore), after: round4(fit.nllAfter) },
+      ece: { before: round4(before.ece), after: round4(after.ece) },
+    };
+    const novelGold = novel.gold.map((g) => labelIndex.get(g)!);
+    const novelBefore = reliabilityOf(novel.probs, novelGold).ece;
+    const novelAfter = reliabilityOf(novel.probs.map((p) => applyTemperature(p, fit.temperature)), novelGold).ece;
+    log(
+      `[${cfg.task}] calibration temperature ${fit.temperature} fitted on ${on.gold.length} out-of-fold lines: NLL ${fit.nllBefore.toFixed(3)} → ${fit.nllAfter.toFixed(3)}, ` +
+        `ECE ${pct(before.ece)} → ${pct(after.ece)} (new-wording subset, ${novel.gold.length} lines: ECE ${pct(novelBefore)} → ${pct(novelAfter)})`,
+    );
+  }
   const evalSubset = (sub: { probs: Float64Array[]; gold: string[] }) => {
     const pred = sub.probs.map((p) => labels[decide(p, labels, threshold)]);
     const report = classificationReport(labels, sub.gold, pred);
@@ -179,10 +220,18 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
   const metrics: TrainedModel['metrics'] = { validation };
   if (cfg.reportTest && test.length > 0) {
     const gold = test.map((e) => e.label);
-    const pred = test.map((e) => labels[decide(forwardSparse(network, featurizer.featurize(e.text)), labels, threshold)]);
+    const probs = test.map((e) => forwardSparse(network, featurizer.featurize(e.text)));
+    const pred = probs.map((p) => labels[decide(p, labels, threshold)]);
     const rep = classificationReport(labels, gold, pred);
     metrics.test = { n: test.length, report: summary(rep), ...(threshold !== undefined ? { oos: oosReport(gold, pred, threshold) } : {}) };
-    log(`[${cfg.task}] test (report only): accuracy ${pct(rep.accuracy)}, macro-F1 ${pct(rep.macroF1)}`);
+    let calibrated = '';
+    if (calibration && gold.every((g) => labelIndex.has(g))) {
+      const goldIdx = gold.map((g) => labelIndex.get(g)!);
+      const ece = { before: round4(reliabilityOf(probs, goldIdx).ece), after: round4(reliabilityOf(probs.map((p) => applyTemperature(p, calibration.temperature)), goldIdx).ece) };
+      metrics.test.ece = ece;
+      calibrated = `, ECE ${pct(ece.before)} → ${pct(ece.after)} calibrated`;
+    }
+    log(`[${cfg.task}] test (report only): accuracy ${pct(rep.accuracy)}, macro-F1 ${pct(rep.macroF1)}${calibrated}`);
   }
   log(`[${cfg.task}] trained in ${trainSeconds.toFixed(1)} s`);
   return {
@@ -191,6 +240,7 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
     featurizer: featurizer.settings,
     network,
     threshold,
+    ...(calibration ? { calibration } : {}),
     options: cfg.options,
     metrics,
     data: {
@@ -206,6 +256,10 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
     lines: { train, test },
     trainSeconds,
   };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
 }
 
 function pct(x: number): string {

@@ -13,7 +13,7 @@ import { parseArgs } from './cli-args';
 import { CORPUS, heldOutElsewhere as corpusHeldOut, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
 import { saveArtifacts } from './onnx-export';
-import { DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS, trainTask } from './train-task';
+import { DEFAULT_CALIBRATE, DEFAULT_FEATURIZERS, DEFAULT_TRAIN_OPTIONS, trainTask } from './train-task';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       folds,
       novelMaxSimilarity: 0.3,
       reportTest: true,
+      calibrate: DEFAULT_CALIBRATE[task],
       log: (m) => console.log(m),
     });
     const saved = saveArtifacts(model, outDir);

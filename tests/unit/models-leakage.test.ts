@@ -34,6 +34,23 @@ describe('no held-out line leaks into training', () => {
   });
 });
 
+describe('emotion-mixed-test.jsonl is held out for the emotion task', () => {
+  it('is registered as held-out only, every line "split": "test", and no emotion training line copies one', () => {
+    const file = path.join(CORPUS_DIR, 'emotion-mixed-test.jsonl');
+    expect(HELD_OUT_ONLY.emotion).toEqual([file]);
+    expect(CORPUS.emotion).not.toContain(file);
+    const lines = loadJsonl(file);
+    expect(lines.length).toBeGreaterThanOrEqual(80);
+    expect(lines.every((e) => e.split === 'test')).toBe(true);
+    expect(new Set(lines.map((e) => e.label))).toEqual(new Set(['positive', 'neutral', 'anxious', 'angry', 'disappointed']));
+    const heldOut = new Set(heldOutElsewhere('emotion').map((e) => e.text));
+    for (const e of lines) expect(heldOut.has(e.text)).toBe(true);
+    // A training line copying one of them (up to punctuation) is caught like a copy of the test split.
+    const copy = { text: `${lines[0].text}！！`, label: lines[0].label };
+    expect(findLeaks([copy], heldOutElsewhere('emotion')).map((l) => l.heldOut.text)).toEqual([lines[0].text]);
+  });
+});
+
 describe('the dialogue test split is held out for the intent task', () => {
   type Conversation = { id: string; split: 'train' | 'test'; turns: { text: string; label: { intent: string } }[] };
   const conversations = (): Conversation[] =>
@@ -56,7 +73,8 @@ describe('the dialogue test split is held out for the intent task', () => {
     const intentHeldOut = new Set(heldOutElsewhere('intent').map((e) => e.text));
     for (const text of testTurns) expect(intentHeldOut.has(text)).toBe(true);
     for (const text of trainOnly) expect(intentHeldOut.has(text)).toBe(false);
-    expect(heldOutElsewhere('emotion')).toEqual([]);
+    // Emotion has no dialogue turns held out, only its held-out-only file (emotion-mixed-test.jsonl).
+    expect(heldOutElsewhere('emotion')).toEqual(HELD_OUT_ONLY.emotion.flatMap((f) => loadJsonl(f)));
   });
 
   it('a training line equal or near-equal to a test turn leaks; one copying a train turn does not', () => {

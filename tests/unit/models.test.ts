@@ -12,6 +12,7 @@ import { OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models
 import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
 import { leaveOneBatchOut } from '../../models/batch-validation';
 import { forwardSparse, type Network } from '../../models/network';
+import { applyTemperature } from '../../models/calibration';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'models', 'artifacts');
 
@@ -222,17 +223,21 @@ describe('ONNX export round trip', () => {
     expect(Array.from(back.layers[1].W)).toEqual(Array.from(net.layers[1].W));
   });
 
-  it('the committed intent and emotion graphs match the TypeScript forward pass within 1e-5', async () => {
+  it('the committed intent and emotion graphs match the TypeScript forward pass within 1e-5 (raw and calibrated)', async () => {
     const texts = ['验证码收不到登录不了', '今天股票大涨', '订单 202406110001 什么时候发货', '气死了 退款还没到', '谢谢'];
     for (const task of ['intent', 'emotion']) {
       const clf = await OnnxClassifier.load(ARTIFACTS, task);
       try {
         const net = networkFromOnnx(readFileSync(path.join(ARTIFACTS, `${task}.onnx`)));
-        const viaOrt = await clf.probabilities(texts);
+        const viaOrt = await clf.rawProbabilities(texts);
+        const calibrated = await clf.probabilities(texts);
         texts.forEach((t, i) => {
           const ts = forwardSparse(net, clf.featurizer.featurize(t));
           expect(viaOrt[i].length).toBe(clf.labels.length);
           for (let c = 0; c < ts.length; c++) expect(Math.abs(viaOrt[i][c] - ts[c])).toBeLessThan(1e-5);
+          // Serving's probabilities are the graph's with the metadata's temperature (1 for intent).
+          const tsCalibrated = applyTemperature(ts, clf.temperature);
+          for (let c = 0; c < ts.length; c++) expect(Math.abs(calibrated[i][c] - tsCalibrated[c])).toBeLessThan(1e-5);
         });
       } finally {
         await clf.release();
@@ -368,6 +373,13 @@ describe('trained artifacts: clear-cut predictions', () => {
     expect(intent.threshold).toBeGreaterThanOrEqual(0);
     expect(emotion.labels).toEqual(['angry', 'anxious', 'disappointed', 'neutral', 'positive']);
     expect(emotion.threshold).toBeUndefined();
+    // Emotion is calibrated (temperature fitted on train), intent is not.
+    expect(intent.temperature).toBe(1);
+    expect(intent.metadata.calibration).toBeUndefined();
+    expect(emotion.metadata.calibration?.method).toBe('temperature');
+    expect(emotion.temperature).toBe(emotion.metadata.calibration?.temperature);
+    expect(emotion.temperature).toBeGreaterThan(0);
+    expect(emotion.temperature).not.toBe(1);
   });
 
   it('classifies clear-cut intents', async () => {
@@ -393,5 +405,15 @@ describe('trained artifacts: clear-cut predictions', () => {
   it('classifies clear-cut emotions', async () => {
     expect((await emotion.predict('气死我了 你们什么破服务')).label).toBe('angry');
     expect((await emotion.predict('谢谢')).label).toBe('positive');
+  });
+
+  it('reads a long, mostly happy review with one small complaint as positive, and a calm question about complaints as neutral', async () => {
+    const happy = await emotion.predict('这次买的耳机音质真的很好，降噪也给力，物流第二天就到了，就是包装盒有点压扁了，不过不影响使用，总体很满意');
+    expect(happy.label).toBe('positive');
+    expect((await emotion.predict('请问怎么投诉商家')).label).toBe('neutral');
+    expect((await emotion.predict('等了半个月才到，打开一看还是坏的，联系客服也没人理，真的太失望了')).label).toBe('disappointed');
+    // Scores are the calibrated probabilities, highest first, summing to 1.
+    expect(happy.scores.reduce((s, x) => s + x.score, 0)).toBeCloseTo(1, 4);
+    expect(happy.confidence).toBe(happy.scores[0].score);
   });
 });
