@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { Snowflake } from '../common/snowflake';
 import type { TurnRecord, TurnResponse } from '../common/types';
 import { ConversationStore } from '../db/conversation-store';
-import type { RequestHandoffInput } from '../machines/types';
+import type { CouponStore } from '../db/coupon-store';
+import type { CouponOutcome, IssueCouponInput, RequestHandoffInput } from '../machines/types';
 
 /** Record a turn through the conversation store (the one owner of conversation data); idempotent. */
 export function makeRecordTurn(store: ConversationStore) {
@@ -33,5 +34,15 @@ export function makeRequestHandoff(ds: DataSource, ids: Snowflake) {
     );
     // Inputs recorded before queues existed get the answer they got then (no queue).
     return { ticketId: String(row.id), status: 'queued', ...(input.queue ? { queue: row.queue } : {}) };
+  };
+}
+
+/**
+ * Compensate an upset user: at most once per incident and within budget (the coupon store decides both in one
+ * transaction); a retried activity gets the same coupon back.
+ */
+export function makeIssueCoupon(coupons: CouponStore) {
+  return async function issueCoupon(input: IssueCouponInput): Promise<CouponOutcome> {
+    return coupons.issue(input);
   };
 }

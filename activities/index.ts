@@ -3,11 +3,13 @@ import type { Snowflake } from '../common/snowflake';
 import { ConversationStore } from '../db/conversation-store';
 import { PlatformStore } from '../platform/store';
 import { makeLoadChart } from './chart-loader';
-import { makeCloseConversation, makeRecordTurn, makeRequestHandoff } from './conversation-store';
+import { makeCloseConversation, makeIssueCoupon, makeRecordTurn, makeRequestHandoff } from './conversation-store';
 import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
 import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder, makePerformAction, makeVerifyIdentity } from './platform';
 import { IdentityStore } from '../db/identity-store';
+import { CouponStore } from '../db/coupon-store';
+import { config } from '../common/config';
 import { makeComputeRfmTiers } from './rfm';
 import type { ConversationActivities } from './types';
 import { makeUnderstand } from './understand';
@@ -31,6 +33,7 @@ export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): 
     lookupAccount: makeLookupAccount(platform),
     verifyIdentity: makeVerifyIdentity(platform, new IdentityStore(ds), store),
     performAction: makePerformAction(platform),
+    issueCoupon: makeIssueCoupon(new CouponStore(ds, config.couponBudgets)),
     requestHandoff: makeRequestHandoff(ds, ids),
     recordTurn: makeRecordTurn(store),
     closeConversation: makeCloseConversation(store),

@@ -1,5 +1,5 @@
 import type { TurnRecord, TurnResponse } from '../common/types';
-import type { AccountLookup, ActionResult, PerformActionInput, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput, Verification, VerifyIdentityInput } from '../machines/types';
+import type { AccountLookup, ActionResult, CouponOutcome, IssueCouponInput, PerformActionInput, LookupOrderInput, OrderLookup, OrderSearch, RequestHandoffInput, UnderstandInput, Understanding, UserInput, Verification, VerifyIdentityInput } from '../machines/types';
 import type { ChartDefinition } from '../machines/validate';
 import type { TierRecomputeInput, TierRecomputeResult } from './rfm';
 
@@ -13,6 +13,7 @@ export interface ConversationActivities {
   lookupAccount(input: UserInput): Promise<AccountLookup>;
   verifyIdentity(input: VerifyIdentityInput): Promise<Verification>;
   performAction(input: PerformActionInput): Promise<ActionResult>;
+  issueCoupon(input: IssueCouponInput): Promise<CouponOutcome>;
   requestHandoff(input: RequestHandoffInput): Promise<{ ticketId: string; status: 'queued'; queue?: string }>;
   recordTurn(record: TurnRecord): Promise<TurnResponse>;
   closeConversation(input: { conversationId: string; reason: 'goodbye' | 'inactivity' }): Promise<void>;

@@ -52,6 +52,12 @@ export const config = {
   modelCacheDir: env.CS_MODEL_CACHE_DIR ?? path.join(__dirname, '..', '.data', 'models'),
   /** How often workers look for knowledge edits and newly published models. */
   refreshMs: int('CS_REFRESH_MS', 5000),
+  /** Compensation coupon budgets (yuan): per user over 30 days, coupons per conversation, the platform's daily total. */
+  couponBudgets: {
+    perUser30Days: int('CS_COUPON_USER_30D', 60),
+    perConversation: int('CS_COUPON_PER_CONVERSATION', 1),
+    dailyTotal: int('CS_COUPON_DAILY', 5000),
+  },
   /** Snowflake node id (0–1023); give each process its own in production. */
   nodeId: int('CS_NODE_ID', process.pid % 1024),
 };

@@ -44,6 +44,8 @@ export interface TurnAction {
   reason?: string;
   /** On a `handoff`: the agents' queue. */
   queue?: string;
+  /** On a `coupon`: its value (yuan) and why. */
+  amount?: number;
 }
 
 /** What one turn answers the channel: the channel API's 200 body, stored on the user's message. */
@@ -140,6 +142,8 @@ export const EVENT_TYPES = [
   'action_requested',
   'action_done',
   'action_refused',
+  'coupon_issued',
+  'coupon_refused',
   'handoff_requested',
   'resolved',
   'rejected',

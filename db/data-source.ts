@@ -11,6 +11,7 @@ import { Identities1767225600007 } from './migrations/0007-identities';
 import { OrderActions1767225600008 } from './migrations/0008-order-actions';
 import { OffersEvents1767225600009 } from './migrations/0009-offers-events';
 import { RfmTiers1767225600010 } from './migrations/0010-rfm-tiers';
+import { Coupons1767225600011 } from './migrations/0011-coupons';
 
 export const migrations = [
   Initial1767225600001,
@@ -23,6 +24,7 @@ export const migrations = [
   OrderActions1767225600008,
   OffersEvents1767225600009,
   RfmTiers1767225600010,
+  Coupons1767225600011,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

@@ -7,6 +7,8 @@ import { actionRecord, offerableAction } from './actions';
 import type {
   AccountLookup,
   ActionResult,
+  CouponOutcome,
+  IssueCouponInput,
   AnswerView,
   ChartContext,
   ChartEvent,
@@ -137,8 +139,36 @@ const pickedOrder = (context: ChartContext, text: string, dtmf: string | undefin
   const key = keyOf(text, dtmf);
   return context.expecting === 'orderChoice' && key !== null ? (context.orderChoices ?? [])[Number(key) - 1] : undefined;
 };
+const NEGATIVE = ['anxious', 'angry', 'disappointed'];
 const isNegative = (context: ChartContext) =>
-  !!context.emotion && ['anxious', 'angry', 'disappointed'].includes(context.emotion.label) && context.emotion.score >= 0.5;
+  !!context.emotion && NEGATIVE.includes(context.emotion.label) && context.emotion.score >= 0.5;
+/** "一张券就想打发我？": the user turns the coupon down. */
+const COUPON_WORDS = /券|优惠|打发/;
+
+/** The user turns a coupon of this conversation down: the real remedy or a person follows, never a second coupon. */
+const rejectsCoupon = (c: ChartContext) =>
+  (c.compensated ?? []).length > 0 && COUPON_WORDS.test(c.text) && (isNegative(c) || !!meta(c));
+
+/**
+ * The coupon this turn owes, if any: the topic is one where the problem is the platform's fault, the user is upset
+ * with a confident (calibrated) reading, and this incident (user + topic + order or account) was not compensated yet.
+ * The amount grows with the user's tier, with upset across turns and with facts that show the fault.
+ */
+function compensation(c: ChartContext): { incidentKey: string; amount: number; reason: string } | null {
+  const rule = c.params.compensation;
+  const topic = c.topic;
+  if (!rule || !topic || !rule.topics.includes(topic.intent) || !c.emotion) return null;
+  if (!NEGATIVE.includes(c.emotion.label) || c.emotion.score < rule.minScore) return null;
+  const incidentKey = `${c.userId}:${topic.intent}:${c.order?.orderId ?? 'account'}`;
+  if ((c.compensated ?? []).includes(incidentKey)) return null;
+  const faultShown =
+    (topic.intent === 'order.logistics' && (c.order?.daysSinceLastEvent ?? 0) >= c.params.stalledDays) ||
+    (topic.intent === 'order.damaged_wrong' && c.order?.status === 'delivered') ||
+    c.account?.lastWithdrawal?.status === 'failed';
+  const severity = 1 + ((c.negativeTurns ?? 0) >= 2 ? 1 : 0) + (faultShown ? 1 : 0);
+  const base = rule.amountByTier[c.tier] ?? rule.amountByTier.standard ?? 5;
+  return { incidentKey, amount: base * severity, reason: `${topic.title}（严重程度 ${severity}）` };
+}
 const isUpset = (context: ChartContext) =>
   !!context.emotion &&
   (context.emotion.label === 'angry' || context.emotion.label === 'disappointed') &&
@@ -201,6 +231,9 @@ export const conversationSetup = setup({
     performAction: fromPromise<ActionResult, PerformActionInput>(async () => {
       throw new Error('performAction runs as an activity');
     }),
+    issueCoupon: fromPromise<CouponOutcome, IssueCouponInput>(async () => {
+      throw new Error('issueCoupon runs as an activity');
+    }),
   },
   guards: {
     keyedHuman: ({ event }) => keyed(event, HUMAN_KEY),
@@ -241,6 +274,9 @@ export const conversationSetup = setup({
     isOutOfScope: ({ context }: Ctx) => context.nlu?.intent?.name === 'oos' && !isConfident(context),
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
+    deservesCoupon: ({ context }: Ctx) => compensation(context) !== null,
+    rejectsCoupon: ({ context }: Ctx) => rejectsCoupon(context),
+    rejectsCouponWithRemedy: ({ context }: Ctx) => rejectsCoupon(context) && offerableAction(context) !== null,
     awaitsActionConfirmation: ({ context }: Ctx) => context.expecting === 'actionConfirm' && !!context.pendingAction,
     confirmsAction: ({ context }: Ctx) =>
       context.expecting === 'actionConfirm' && !!context.pendingAction && meta(context) === 'meta.affirm',
@@ -288,6 +324,7 @@ export const conversationSetup = setup({
         emotion: message && keyOf(message.text, message.dtmf) !== null ? NEUTRAL : null,
         lastPrompt: context.outbox.length > 0 ? withoutRepeatNote(context.outbox) : context.lastPrompt,
         actions: [],
+        coupon: null,
         outbox: [],
       };
     }),
@@ -299,15 +336,16 @@ export const conversationSetup = setup({
       outbox: say(context, replies[params.reply]()),
       ...(params.expecting ? { expecting: params.expecting } : {}),
     })),
-    storeUnderstanding: assign(({ event }) => {
+    storeUnderstanding: assign(({ context, event }) => {
       assertEvent(event, 'xstate.done.actor.understand');
       const nlu = event.output;
+      const negative = !!nlu.emotion && NEGATIVE.includes(nlu.emotion.label);
       const top = nlu.candidates[0];
       // The model's verdict when there is one; else the conversational act or the best knowledge topic.
       const lastIntent =
         nlu.intent ??
         (nlu.meta && nlu.metaExact ? { name: nlu.meta, confidence: 1 } : top ? { name: top.intent, confidence: top.score } : null);
-      return { nlu, lastIntent, emotion: nlu.emotion ?? null };
+      return { nlu, lastIntent, emotion: nlu.emotion ?? null, negativeTurns: (context.negativeTurns ?? 0) + (negative ? 1 : 0) };
     }),
     adoptTopCandidate: assign(({ context }: Ctx) => {
       const top = context.nlu?.candidates[0];
@@ -339,6 +377,7 @@ export const conversationSetup = setup({
           order ? replies.orderFacts(topic.intent, order, order.freeShippingThreshold) : null,
           account ? replies.accountFacts(topic.intent, account) : null,
           answer.outbox[0],
+          context.coupon?.issued ? replies.couponIssued(context.coupon.amount) : null,
           // A link cannot be spoken, and no sales pitch comes before the fix (charts that offer after resolution).
           stepwise(context) || action || context.params.offersAfterResolution ? null : replies.offer(topic),
           action ? replies.confirmAction(action) : answer.outbox[1],
@@ -418,6 +457,19 @@ export const conversationSetup = setup({
      * After the user says it is solved: the topic's conversion offer, tracked by an id — unless the user was upset,
      * rejected a solution of this topic, or is on a channel that cannot show a link.
      */
+    storeCoupon: assign(({ context, event }) => {
+      assertEvent(event, 'xstate.done.actor.issueCoupon');
+      const due = compensation(context);
+      if (!due) return {};
+      const coupon = event.output;
+      return {
+        coupon,
+        compensated: [...(context.compensated ?? []), due.incidentKey],
+        ...(coupon.issued
+          ? { actions: [...(context.actions ?? []), { type: 'coupon' as const, id: coupon.id, status: 'issued', amount: coupon.amount, reason: due.reason }] }
+          : {}),
+      };
+    }),
     offerConversion: assign(({ context }: Ctx) => {
       const topic = context.topic;
       if (!context.params.offersAfterResolution || !topic?.conversion || isNegative(context) || context.rejections > 0 || stepwise(context)) return {};
@@ -520,6 +572,10 @@ export const actorInputs = {
   lookupOrder: (c: ChartContext): LookupOrderInput => ({ userId: c.userId, orderId: c.slots.orderId?.value ?? '' }),
   findOrders: (c: ChartContext): UserInput => ({ userId: c.userId }),
   lookupAccount: (c: ChartContext): UserInput => ({ userId: c.userId }),
+  issueCoupon: (c: ChartContext): IssueCouponInput => {
+    const due = compensation(c);
+    return { conversationId: c.conversationId, userId: c.userId, incidentKey: due?.incidentKey ?? '', amount: due?.amount ?? 0, reason: due?.reason ?? '' };
+  },
   performAction: (c: ChartContext): PerformActionInput => ({
     conversationId: c.conversationId,
     turn: c.turn,

@@ -14,6 +14,8 @@ export function turnEvents(before: ConversationSnapshot, after: ConversationSnap
   if (ctx.expecting === 'actionConfirm' && ctx.pendingAction) events.push('action_requested');
   if (ctx.actions?.some((a) => a.status === 'done' && a.type !== 'handoff')) events.push('action_done');
   if (ctx.actions?.some((a) => a.status === 'refused')) events.push('action_refused');
+  if (ctx.coupon?.issued && !ctx.coupon.repeated) events.push('coupon_issued');
+  if (ctx.coupon && !ctx.coupon.issued) events.push('coupon_refused');
   if (ctx.handoff && ctx.handoff.ticketId !== before.context.handoff?.ticketId) events.push('handoff_requested');
   if (state === 'resolved' && stateName(before) !== 'resolved') events.push('resolved');
   if (ctx.rejections > before.context.rejections) events.push('rejected');

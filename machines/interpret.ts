@@ -41,6 +41,8 @@ function invocation(src: ActorSrc, id: string, context: ChartContext): Invocatio
       return { id, src, input: actorInputs.verifyIdentity(context) };
     case 'performAction':
       return { id, src, input: actorInputs.performAction(context) };
+    case 'issueCoupon':
+      return { id, src, input: actorInputs.issueCoupon(context) };
   }
 }
 

@@ -50,6 +50,7 @@ const SIMPLE_REPLIES = [
   'askVerification',
   'verificationFailed',
   'actionFailed',
+  'couponRejected',
 ] as const;
 export type SimpleReply = (typeof SIMPLE_REPLIES)[number];
 export const isSimpleReply = (name: string): name is SimpleReply => (SIMPLE_REPLIES as readonly string[]).includes(name);
@@ -170,6 +171,14 @@ export const replies = {
     r.status === 'done'
       ? { kind: 'answer', text: `已为您${ACTION_TEXT[a.type].effect}（订单 ${a.orderId}，${a.product}）。${ACTION_TEXT[a.type].done}` }
       : { kind: 'apology', text: `抱歉，订单 ${a.orderId} 现在无法${ACTION_TEXT[a.type].effect}${r.reason ? `：${r.reason}` : ''}。需要的话可以回复「转人工」。` },
+  couponRejected: (): Reply => ({
+    kind: 'apology',
+    text: '明白，一张优惠券替代不了把问题解决。我这就为您转接人工客服，优先处理您的问题。',
+  }),
+  couponIssued: (amount: number): Reply => ({
+    kind: 'apology',
+    text: `为表歉意，已向您的账户发放一张 ${amount} 元无门槛优惠券（7 天内有效），可在「我-卡券」查看。`,
+  }),
   actionDeclined: (): Reply => ({ kind: 'question', text: '好的，暂不办理。还有其他需要帮忙的吗？' }),
   actionFailed: (): Reply => ({
     kind: 'apology',

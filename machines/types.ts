@@ -134,6 +134,12 @@ export interface ChartParams {
   verifyGuests: boolean;
   /** Channels where answers are spoken one step at a time (key 1 next step, 2 solved), e.g. phone. */
   stepwiseChannels: string[];
+  /**
+   * Compensation for an upset user whose problem is the platform's fault: the topics it applies to, the calibrated
+   * negative-emotion score it needs, and the coupon amount (yuan) per tier for severity 1 (doubled or tripled when the
+   * user stays upset across turns or the facts show the fault). Null: no coupons.
+   */
+  compensation: { topics: string[]; minScore: number; amountByTier: Record<string, number> } | null;
   /** Handoffs go to a queue: VIP users to `vip`, others to their topic group's queue or `general`. */
   routeQueues: boolean;
   /** Conversion offers come once the problem is solved (tracked, with an id), not with the answer. */
@@ -192,6 +198,11 @@ export interface ChartContext {
   pendingAction?: PendingAction | null;
   /** Side effects done in the current turn. */
   actions?: TurnAction[];
+  /** Turns in this conversation read as negative so far (absent in snapshots from before coupons). */
+  negativeTurns?: number;
+  /** Incidents already compensated (or refused) in this conversation, and this turn's coupon outcome. */
+  compensated?: string[];
+  coupon?: CouponOutcome | null;
   /** The replies of the last turn that said something, for the phone's repeat key (absent in snapshots from before it). */
   lastPrompt?: Reply[];
 }
@@ -216,6 +227,8 @@ export type ChartEvent =
   | { type: 'xstate.error.actor.findOrders'; error: unknown }
   | { type: 'xstate.done.actor.lookupAccount'; output: AccountLookup }
   | { type: 'xstate.error.actor.lookupAccount'; error: unknown }
+  | { type: 'xstate.done.actor.issueCoupon'; output: CouponOutcome }
+  | { type: 'xstate.error.actor.issueCoupon'; error: unknown }
   | { type: 'xstate.done.actor.performAction'; output: ActionResult }
   | { type: 'xstate.error.actor.performAction'; error: unknown }
   | { type: 'xstate.done.actor.verifyIdentity'; output: Verification }
@@ -250,6 +263,17 @@ export interface ActionResult {
   id: string;
   status: 'done' | 'refused';
   reason?: string;
+}
+export type CouponOutcome =
+  | { issued: true; id: string; amount: number; repeated: boolean }
+  | { issued: false; reason: 'already_compensated' | 'conversation_limit' | 'user_budget' | 'daily_budget' };
+export interface IssueCouponInput {
+  conversationId: string;
+  userId: string;
+  /** User + topic + the order or account concerned: one coupon per incident at most. */
+  incidentKey: string;
+  amount: number;
+  reason: string;
 }
 export interface VerifyIdentityInput {
   conversationId: string;

@@ -79,6 +79,15 @@ const params = z
     offerActions: z.boolean().default(false),
     offersAfterResolution: z.boolean().default(false),
     routeQueues: z.boolean().default(false),
+    compensation: z
+      .object({
+        topics: z.array(z.string().regex(/^[a-z]+\.[a-z_]+$/)),
+        minScore: z.number().min(0).max(1),
+        amountByTier: z.record(z.string(), z.number().positive().max(500)),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     stalledDays: z.number().int().min(1).max(30).default(3),
     detailScore: z.number().min(0).max(1).default(1),
   })

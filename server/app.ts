@@ -7,7 +7,9 @@ import { adminRouter } from './admin';
 import type { ConversationService } from './conversation-service';
 import type { MessageFeed } from './message-feed';
 import type { ConversationStore } from '../db/conversation-store';
-import { conversionsRouter, offersRouter } from './offers';
+import { offersRouter, userEffectsRouter } from './offers';
+import { CouponStore } from '../db/coupon-store';
+import { config } from '../common/config';
 import type { TierRecompute } from './tier-recompute';
 import { ApiError, errorHandler } from './errors';
 import { parseWith, requireBearer, route } from './http';
@@ -39,7 +41,7 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, feed, 
   }));
 
   app.use('/api/offers', offersRouter(store, channelToken));
-  if (admin) app.use('/api/admin', conversionsRouter(store, admin.token));
+  if (admin) app.use('/api/admin', userEffectsRouter(store, new CouponStore(ds, config.couponBudgets), admin.token));
   if (admin) app.use('/api/admin', adminRouter(ds, admin.store, admin.token, admin.tiers));
 
   const api = express.Router();

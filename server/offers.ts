@@ -1,6 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
 import type { ConversationStore } from '../db/conversation-store';
+import type { CouponStore } from '../db/coupon-store';
 import { ApiError } from './errors';
 import { requireBearer, route } from './http';
 
@@ -20,13 +21,19 @@ export function offersRouter(store: ConversationStore, channelToken: string): ex
   return r;
 }
 
-/** Admin read of a user's conversions (accepted offers and orders of an offered product within 7 days). */
-export function conversionsRouter(store: ConversationStore, adminToken: string): express.Router {
+/** Admin reads of what the bot did for a user: conversions (accepted offers, orders of an offered product within 7 days) and coupons. */
+export function userEffectsRouter(store: ConversationStore, coupons: CouponStore, adminToken: string): express.Router {
   const r = express.Router();
-  r.get('/users/:id/conversions', requireBearer(adminToken, 'admin'), route(async (req, res) => {
-    const userId = userIdSchema.safeParse(req.params.id);
+  const userIdOf = (raw: unknown) => {
+    const userId = userIdSchema.safeParse(raw);
     if (!userId.success) throw new ApiError(400, 'invalid_request', 'user ids are 1–64 characters of A–Z a–z 0–9 _ -');
-    res.json({ conversions: await store.conversions(userId.data) });
+    return userId.data;
+  };
+  r.get('/users/:id/conversions', requireBearer(adminToken, 'admin'), route(async (req, res) => {
+    res.json({ conversions: await store.conversions(userIdOf(req.params.id)) });
+  }));
+  r.get('/users/:id/coupons', requireBearer(adminToken, 'admin'), route(async (req, res) => {
+    res.json({ coupons: await coupons.list(userIdOf(req.params.id)) });
   }));
   return r;
 }

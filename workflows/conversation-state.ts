@@ -26,7 +26,7 @@ export const CONVERSATION_CLOSED = 'ConversationClosed';
 const { understand } = proxyLocalActivities<ConversationActivities>(UNDERSTANDING);
 const { loadChart } = proxyLocalActivities<ConversationActivities>(CHART_LOADING);
 const { recordTurn } = proxyLocalActivities<ConversationActivities>(RECORDING);
-const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity, performAction } =
+const { requestHandoff, lookupOrder, lookupCustomer, findOrders, lookupAccount, verifyIdentity, performAction, issueCoupon } =
   proxyActivities<ConversationActivities>(PLATFORM_CALLS);
 // The tier is one indexed read: as a local activity it joins the chart load in the first workflow task instead of
 // costing a second one before the first reply.
@@ -315,6 +315,8 @@ async function runActor(inv: Invocation): Promise<ActorOutcome> {
         return { ok: true, output: await verifyIdentity(inv.input) };
       case 'performAction':
         return { ok: true, output: await performAction(inv.input) };
+      case 'issueCoupon':
+        return { ok: true, output: await issueCoupon(inv.input) };
     }
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

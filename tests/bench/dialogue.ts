@@ -77,6 +77,8 @@ async function run(chart: Chart, dialogues: Dialogue[], understand: Awaited<Retu
         return { ok: true, output: { verified: false } };
       case 'performAction':
         return { ok: true, output: { id: 'eval', status: 'done' } };
+      case 'issueCoupon':
+        return { ok: true, output: { issued: false, reason: 'daily_budget' } };
     }
   };
   const count = { turns: 0, right: 0, conversations: 0, whole: 0, clarified: 0 };

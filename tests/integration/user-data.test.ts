@@ -162,3 +162,42 @@ describe('the platform acts once per idempotency key', () => {
     expect(await platform.orderActions('retry-buyer')).toHaveLength(2);
   });
 });
+
+describe('compensation', () => {
+  it('gives an angry user whose parcel has not moved for a week an apology, the fix and exactly one coupon', async () => {
+    await admin('/users/angry-buyer', { nickname: '急死了' });
+    await admin('/orders/7400000000000001', {
+      userId: 'angry-buyer', product: '儿童自行车', amount: 459, status: 'shipped', carrier: '顺达快递', trackingNo: 'SD1',
+      logisticsEvents: [{ at: hoursAgo(24 * 8), text: '快件已到达【郑州转运中心】' }],
+    });
+    const first = await stack.post('app', { userId: 'angry-buyer', text: '物流一个多星期没更新了 快递到底到哪了 气死我了', messageId: 'angry-1' });
+    const kinds = first.body.replies.map((r: { kind: string }) => r.kind);
+    expect(kinds.indexOf('apology')).toBeLessThan(kinds.indexOf('answer'));
+    const coupon = first.body.actions.find((a: { type: string }) => a.type === 'coupon');
+    expect(coupon).toMatchObject({ status: 'issued', amount: expect.any(Number) });
+    expect(allText(first.body)).toContain(`${coupon.amount} 元无门槛优惠券`);
+    // The same message retried, and the user insisting: still one coupon.
+    const retry = await stack.post('app', { userId: 'angry-buyer', text: '物流一个多星期没更新了 快递到底到哪了 气死我了', messageId: 'angry-1' });
+    expect(retry.body).toEqual(first.body);
+    const refused = await stack.post('app', { userId: 'angry-buyer', text: '一张券就想打发我？我要的是东西' });
+    expect(refused.body.actions.filter((a: { type: string }) => a.type === 'coupon')).toEqual([]);
+    expect(['answering.confirmingAction', 'handoff.queued']).toContain(refused.body.state);
+    const coupons = (await stack.admin('GET', '/users/angry-buyer/coupons')).body.coupons;
+    expect(coupons).toHaveLength(1);
+    expect(coupons[0]).toMatchObject({ amount: coupon.amount, conversationId: first.body.conversationId });
+  });
+
+  it('keeps within the budgets and compensates an incident once, also under concurrent requests', async () => {
+    const { CouponStore } = await import('../../db/coupon-store');
+    const coupons = new CouponStore(stack.ds, { perUser30Days: 20, perConversation: 1, dailyTotal: 100_000 });
+    const incident = { userId: 'budget-user', conversationId: '1', amount: 15, reason: 'test', incidentKey: 'budget-user:order.logistics:1' };
+    const outcomes = await Promise.all([coupons.issue(incident), coupons.issue(incident), coupons.issue(incident)]);
+    expect(new Set(outcomes.map((o) => (o.issued ? o.id : 'none'))).size).toBe(1);
+    expect((await coupons.list('budget-user')).length).toBe(1);
+    expect(await coupons.issue({ ...incident, conversationId: '2' })).toEqual({ issued: false, reason: 'already_compensated' });
+    expect(await coupons.issue({ ...incident, conversationId: '1', incidentKey: 'budget-user:pay.withdraw:account' })).toEqual({ issued: false, reason: 'conversation_limit' });
+    expect(await coupons.issue({ ...incident, conversationId: '3', incidentKey: 'budget-user:pay.withdraw:account' })).toEqual({ issued: false, reason: 'user_budget' });
+    const tight = new CouponStore(stack.ds, { perUser30Days: 1000, perConversation: 5, dailyTotal: 1 });
+    expect(await tight.issue({ ...incident, userId: 'other', conversationId: '4', incidentKey: 'other:x:1' })).toEqual({ issued: false, reason: 'daily_budget' });
+  });
+});

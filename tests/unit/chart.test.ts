@@ -58,6 +58,11 @@ const ORDER: OrderView = {
 
 const LIVE_PERMISSION = answerView('live.permission', '开通直播', false);
 const CANCEL_ORDER = answerView('order.cancel', '取消订单', false);
+const LOGISTICS = answerView('order.logistics', '物流查询', false);
+const STALLED_ORDER: KnownOrder = {
+  ...ORDER, orderId: '6921000000000021', product: '登山鞋', status: 'shipped', daysSinceDelivered: null, daysSinceLastEvent: 7,
+  latestEvent: { at: '2026-11-25T02:00:00.000Z', text: '快件已到达【杭州转运中心】' }, freeShippingThreshold: 59,
+};
 const TRAFFIC_DETAIL = { id: 'how-long', question: '优化后多久见效？', answer: '一般发布新作品后 1–3 天能看到变化。', score: 0.6 };
 const PAID_ORDER: KnownOrder = { ...ORDER, orderId: '6921000000000011', product: '香薰蜡烛', amount: 39, status: 'paid', daysSinceDelivered: null, freeShippingThreshold: 59 };
 const OTHER_PAID_ORDER: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000012', product: '陶瓷马克杯', amount: 88 };
@@ -106,6 +111,8 @@ interface Script {
   account?: ActorOutcome;
   /** performAction: the platform's answer (done unless scripted). */
   perform?: ActorOutcome;
+  /** issueCoupon: the coupon store's answer (issued unless scripted). */
+  coupon?: ActorOutcome;
 }
 
 class FakeActors {
@@ -121,6 +128,7 @@ class FakeActors {
     if (inv.src === 'findOrders') return this.script.orders ?? ok({ orders: [] });
     if (inv.src === 'lookupAccount') return this.script.account ?? ok({ found: false });
     if (inv.src === 'performAction') return this.script.perform ?? ok({ id: 'ACT-1', status: 'done' });
+    if (inv.src === 'issueCoupon') return this.script.coupon ?? ok({ issued: true, id: 'CPN-1', amount: 10, repeated: false });
     return this.script.handoff ?? ok({ ticketId: 'T-1', status: 'queued' });
   };
 
@@ -202,6 +210,7 @@ describe('dialogue chart structure', () => {
       account?: ActorOutcome;
       verify?: ActorOutcome;
       perform?: ActorOutcome;
+      coupon?: ActorOutcome;
     }
     const userSays: Array<{ label: string; event: ChartEvent; understand: ActorOutcome }> = [
       { label: 'hello', event: message('你好'), understand: ok(act('meta.greeting')) },
@@ -227,6 +236,8 @@ describe('dialogue chart structure', () => {
       { label: 'order number', event: message('订单号 6921000000000001'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'out of scope', event: message('今天天气怎么样'), understand: ok({ ...nlu([]), intent: { name: 'oos', confidence: 0.9 } }) },
       { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
+      { label: 'angry logistics', event: message('快递一个星期都不动 你们怎么回事'), understand: ok({ ...nlu([[LOGISTICS, 0.9]]), emotion: { label: 'angry', score: 0.95 } }) },
+      { label: 'coupon rejected', event: message('一张券就想打发我？'), understand: ok({ ...act('meta.complaint'), emotion: { label: 'angry', score: 0.95 } }) },
       { label: 'cancel question', event: message('帮我取消订单'), understand: ok(nlu([[CANCEL_ORDER, 0.85]])) },
       { label: 'verification', event: message('订单号6921000000000001 尾号8000'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'traffic follow-up', event: message('要多久才有效果'), understand: ok({ ...nlu([[TRAFFIC, 0.7]]), detail: TRAFFIC_DETAIL }) },
@@ -244,6 +255,11 @@ describe('dialogue chart structure', () => {
         stimuli.push({ ...u, label: 'shipping fee, one order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'shipping fee, two orders', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER, OTHER_PAID_ORDER] }) });
         stimuli.push({ ...u, label: 'order search down', handoff: ok({}), lookup: found, orders: fail('platform down') });
+      }
+      if (u.label === 'angry logistics') {
+        stimuli.push({ ...u, label: 'angry logistics, stalled order', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }) });
+        stimuli.push({ ...u, label: 'angry logistics, budget spent', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }), coupon: ok({ issued: false, reason: 'daily_budget' }) });
+        stimuli.push({ ...u, label: 'angry logistics, coupons down', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }), coupon: fail('db down') });
       }
       if (u.label === 'cancel question') {
         stimuli.push({ ...u, label: 'cancel question, one paid order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
@@ -278,6 +294,8 @@ describe('dialogue chart structure', () => {
           return stim.verify ?? ok({ verified: true, userId: 'user_1' });
         case 'performAction':
           return stim.perform ?? ok({ id: 'ACT-1', status: 'done' });
+        case 'issueCoupon':
+          return stim.coupon ?? ok({ issued: true, id: 'CPN-1', amount: 10, repeated: false });
         default:
           return stim.handoff;
       }
@@ -365,7 +383,7 @@ describe('dialogue chart structure', () => {
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);
-    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'lookupAccount', 'lookupOrder', 'performAction', 'requestHandoff', 'understand', 'verifyIdentity']);
+    expect(found.map((f) => f.invoke.src).sort()).toEqual(['findOrders', 'issueCoupon', 'lookupAccount', 'lookupOrder', 'performAction', 'requestHandoff', 'understand', 'verifyIdentity']);
     for (const { path, invoke } of found) {
       expect(invoke.onDone, `${path} invoke ${String(invoke.src)} onDone`).toBeDefined();
       expect(invoke.onError, `${path} invoke ${String(invoke.src)} onError`).toBeDefined();
@@ -1080,5 +1098,57 @@ describe('handoff queues', () => {
     const t = await say(await answered(other, LOGIN), other, '转人工', { understand: ok(act('meta.human')) });
     expect(other.callsTo('requestHandoff')[0].input).toMatchObject({ queue: 'account' });
     expect(t.context.outbox.at(-1)).toEqual(replies.handoffQueued());
+  });
+});
+
+describe('compensating an upset user', () => {
+  const angryAboutStalledParcel = (actors: FakeActors, coupon?: ActorOutcome) =>
+    say(begin(), actors, '快递一个星期都不动了 你们到底怎么回事', {
+      understand: ok({ ...nlu([[LOGISTICS, 0.9]]), emotion: { label: 'angry', score: 0.95 } }),
+      orders: ok({ orders: [STALLED_ORDER] }),
+      ...(coupon ? { coupon } : {}),
+    });
+
+  it('apologises first, then the fix, then a coupon for the incident, sized by tier and the facts', async () => {
+    const actors = new FakeActors();
+    const s = await angryAboutStalledParcel(actors);
+    expect(actors.callsTo('issueCoupon')[0].input).toEqual({
+      conversationId: '1001',
+      userId: 'user_1',
+      incidentKey: 'user_1:order.logistics:6921000000000021',
+      amount: 10, // standard 5 × severity 2 (no update for a week shows the fault)
+      reason: '物流查询（严重程度 2）',
+    });
+    expect(kinds(s)).toEqual(['system', 'apology', 'answer', 'answer', 'apology', 'question']);
+    expect(s.context.outbox[4]).toEqual(replies.couponIssued(10));
+    expect(s.context.actions).toEqual([{ type: 'coupon', id: 'CPN-1', status: 'issued', amount: 10, reason: '物流查询（严重程度 2）' }]);
+    expect(stateName(s)).toBe('answering.confirmingAction'); // and offers to file the complaint
+  });
+
+  it('gives no coupon to a calm user or a low-confidence reading, nor twice for one incident', async () => {
+    const calm = new FakeActors();
+    await say(begin(), calm, '快递一个星期都不动了', { understand: ok({ ...nlu([[LOGISTICS, 0.9]]), emotion: { label: 'angry', score: 0.7 } }), orders: ok({ orders: [STALLED_ORDER] }) });
+    expect(calm.callsTo('issueCoupon')).toEqual([]);
+    const twice = new FakeActors();
+    let s = await angryAboutStalledParcel(twice);
+    s = await say(s, twice, '不用了', { understand: ok(act('meta.goodbye')) });
+    s = await say(s, twice, '物流到底什么时候动 气死了', { understand: ok({ ...nlu([[LOGISTICS, 0.9]]), emotion: { label: 'angry', score: 0.97 } }) });
+    expect(twice.callsTo('issueCoupon')).toHaveLength(1);
+  });
+
+  it('apologises without a coupon when the budget is spent', async () => {
+    const s = await angryAboutStalledParcel(new FakeActors(), ok({ issued: false, reason: 'daily_budget' }));
+    expect(kinds(s)).toContain('apology');
+    expect(texts(s).join('')).not.toContain('优惠券');
+    expect(s.context.actions).toEqual([]);
+  });
+
+  it('answers "一张券就想打发我？" with the real remedy, never a second coupon', async () => {
+    const actors = new FakeActors();
+    let s = await angryAboutStalledParcel(actors);
+    s = await say(s, actors, '一张券就想打发我？', { understand: ok({ ...act('meta.complaint'), emotion: { label: 'angry', score: 0.95 } }) });
+    expect(stateName(s)).toBe('answering.confirmingAction');
+    expect(s.context.outbox.at(-1)?.text).toContain('投诉');
+    expect(actors.callsTo('issueCoupon')).toHaveLength(1);
   });
 });
