@@ -275,6 +275,9 @@ export const conversationSetup = setup({
     needsOrderId: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
     needsOrderLookup: ({ context }: Ctx) => needsOrder(context) && context.order?.orderId !== context.slots.orderId?.value,
     deservesCoupon: ({ context }: Ctx) => compensation(context) !== null,
+    /** A VIP who is upset, or whose solution did not work, goes straight to their dedicated agents. */
+    vipNeedsPerson: ({ context }: Ctx) =>
+      context.params.routeQueues && context.tier === VIP_QUEUE && (isUpset(context) || context.rejections > 0),
     rejectsCoupon: ({ context }: Ctx) => rejectsCoupon(context),
     rejectsCouponWithRemedy: ({ context }: Ctx) => rejectsCoupon(context) && offerableAction(context) !== null,
     awaitsActionConfirmation: ({ context }: Ctx) => context.expecting === 'actionConfirm' && !!context.pendingAction,

@@ -1152,3 +1152,36 @@ describe('compensating an upset user', () => {
     expect(actors.callsTo('issueCoupon')).toHaveLength(1);
   });
 });
+
+describe('VIP routing', () => {
+  it('hands an upset VIP to the dedicated queue instead of another bot answer', async () => {
+    const actors = new FakeActors();
+    const s = await say(startChart({ conversationId: '1004', userId: 'vip_2', channel: 'app', tier: 'vip' }), actors, '我的号又被限流了 烦死了', {
+      understand: ok({ ...nlu([[TRAFFIC, 0.9]]), emotion: { label: 'angry', score: 0.9 } }),
+      handoff: ok({ ticketId: 'T-8', status: 'queued', queue: 'vip' }),
+    });
+    expect(stateName(s)).toBe('handoff.queued');
+    expect(actors.callsTo('requestHandoff')[0].input).toMatchObject({ queue: 'vip' });
+    expect(s.context.outbox.at(-1)).toEqual(replies.handoffQueuedVip());
+  });
+
+  it('answers a calm VIP like anyone else', async () => {
+    const s = await say(startChart({ conversationId: '1005', userId: 'vip_3', channel: 'app', tier: 'vip' }), new FakeActors(), '视频没人看', {
+      understand: ok(nlu([[TRAFFIC, 0.9]])),
+    });
+    expect(stateName(s)).toBe('answering.awaitingFeedback');
+  });
+});
+
+describe('VIP routing after a rejection', () => {
+  it('hands a VIP whose solution did not help to the dedicated queue, but takes "solved" as solved', async () => {
+    const actors = new FakeActors();
+    let s = await say(startChart({ conversationId: '1006', userId: 'vip_4', channel: 'app', tier: 'vip' }), actors, '视频没人看', { understand: ok(nlu([[TRAFFIC, 0.9]])) });
+    s = await say(s, actors, '没用', { understand: ok(act('meta.deny')), handoff: ok({ ticketId: 'T-9', status: 'queued', queue: 'vip' }) });
+    expect(stateName(s)).toBe('handoff.queued');
+    const solved = new FakeActors();
+    let t = await say(startChart({ conversationId: '1007', userId: 'vip_5', channel: 'app', tier: 'vip' }), solved, '视频没人看', { understand: ok(nlu([[TRAFFIC, 0.9]])) });
+    t = await say(t, solved, '解决了', { understand: ok(act('meta.affirm')) });
+    expect(stateName(t)).toBe('resolved');
+  });
+});
