@@ -97,13 +97,15 @@ export interface Contact {
   value: string;
 }
 
-export const ORDER_ACTIONS = ['order_cancelled', 'return_opened', 'reship_requested', 'complaint_filed'] as const;
+export const ORDER_ACTIONS = ['order_cancelled', 'address_changed', 'return_opened', 'reship_requested', 'complaint_filed'] as const;
 
 export interface OrderActionRequest {
   idempotencyKey: string;
   userId: string;
   orderId: string;
   type: (typeof ORDER_ACTIONS)[number];
+  /** The new shipping address of an `address_changed`. */
+  address?: string;
 }
 
 export interface OrderActionRecord {

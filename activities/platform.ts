@@ -127,6 +127,7 @@ export function makePerformAction(platform: PlatformAdapter) {
       userId: input.userId,
       orderId: input.orderId,
       type: input.type,
+      ...(input.address ? { address: input.address } : {}),
     });
     return { id: record.id, status: record.status, ...(record.reason ? { reason: record.reason } : {}) };
   };

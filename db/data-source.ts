@@ -12,6 +12,7 @@ import { OrderActions1767225600008 } from './migrations/0008-order-actions';
 import { OffersEvents1767225600009 } from './migrations/0009-offers-events';
 import { RfmTiers1767225600010 } from './migrations/0010-rfm-tiers';
 import { Coupons1767225600011 } from './migrations/0011-coupons';
+import { ShippingAddress1767225600012 } from './migrations/0012-shipping-address';
 
 export const migrations = [
   Initial1767225600001,
@@ -25,6 +26,7 @@ export const migrations = [
   OffersEvents1767225600009,
   RfmTiers1767225600010,
   Coupons1767225600011,
+  ShippingAddress1767225600012,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

@@ -4,12 +4,21 @@ import type { ChartContext, KnownOrder } from './types';
 // Order actions the bot can take for the user, after a yes to a confirmation naming the order and the effect.
 // Which action fits a topic and an order is decided here (pure); the platform adapter executes it exactly once.
 
-export type OrderActionType = 'order_cancelled' | 'return_opened' | 'reship_requested' | 'complaint_filed';
+export type OrderActionType = 'order_cancelled' | 'address_changed' | 'return_opened' | 'reship_requested' | 'complaint_filed';
 
 export interface PendingAction {
   type: OrderActionType;
   orderId: string;
   product: string;
+  /** For `address_changed`: the new address, once the user has given it. */
+  address?: string;
+}
+
+/** A message that reads as a mainland shipping address (province/city/district and a street-level part). */
+const ADDRESS = /(?:省|市|区|县|自治州)[^\n]{0,40}(?:路|街|道|巷|号|村|镇|小区|大厦|栋|单元|室|楼)/;
+export function addressIn(text: string): string | null {
+  const t = text.normalize('NFKC').trim();
+  return ADDRESS.test(t) && t.length >= 8 ? t.replace(/^(?:新地址|改成|改为|地址)[:：是为]?\s*/, '').slice(0, 120) : null;
 }
 
 /** Days within which a delivered order can be returned without reason. */
@@ -20,6 +29,8 @@ export function actionFor(intent: string, order: KnownOrder, stalledDays: number
   switch (intent) {
     case 'order.cancel':
       return order.status === 'paid' ? 'order_cancelled' : null;
+    case 'order.change_address':
+      return order.status === 'paid' ? 'address_changed' : null;
     case 'order.return_refund':
       return order.status === 'delivered' && (order.daysSinceDelivered ?? Infinity) <= RETURN_WINDOW_DAYS ? 'return_opened' : null;
     case 'order.damaged_wrong':

@@ -3,7 +3,7 @@ import { isGuest } from '../common/identity';
 import type { Reply } from '../common/types';
 import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, NEXT_STEP_KEY, REPEAT_KEY, SOLVED_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
-import { actionRecord, offerableAction } from './actions';
+import { actionRecord, addressIn, offerableAction } from './actions';
 import type {
   AccountLookup,
   ActionResult,
@@ -117,6 +117,8 @@ function continuedTopic(context: ChartContext) {
 /** The current topic's detail node the message asks about, when the message continues the topic. */
 function topicDetail(context: ChartContext) {
   const detail = context.nlu?.detail;
+  // The topic's own request again ("帮我取消订单") where the bot can act is the action's, not a follow-up question.
+  if (context.nlu?.intent?.name === context.topic?.intent && offerableAction(context)) return undefined;
   return continuedTopic(context) && detail && detail.score >= context.params.detailScore ? detail : undefined;
 }
 const awaitingPick = (context: ChartContext) => context.expecting === 'choice' || context.expecting === 'menu';
@@ -281,10 +283,14 @@ export const conversationSetup = setup({
     rejectsCoupon: ({ context }: Ctx) => rejectsCoupon(context),
     rejectsCouponWithRemedy: ({ context }: Ctx) => rejectsCoupon(context) && offerableAction(context) !== null,
     awaitsActionConfirmation: ({ context }: Ctx) => context.expecting === 'actionConfirm' && !!context.pendingAction,
+    awaitsAddress: ({ context }: Ctx) => context.expecting === 'address' && !!context.pendingAction,
+    bringsAddress: ({ context, event }) =>
+      event.type === 'user.message' && context.expecting === 'address' && !!context.pendingAction && addressIn(event.text) !== null,
     confirmsAction: ({ context }: Ctx) =>
       context.expecting === 'actionConfirm' && !!context.pendingAction && meta(context) === 'meta.affirm',
     declinesAction: ({ context }: Ctx) =>
-      context.expecting === 'actionConfirm' && (meta(context) === 'meta.deny' || meta(context) === 'meta.goodbye'),
+      (context.expecting === 'actionConfirm' || context.expecting === 'address') &&
+      (meta(context) === 'meta.deny' || meta(context) === 'meta.goodbye'),
     needsVerification: ({ context }: Ctx) =>
       context.params.verifyGuests && isGuest(context.userId) && (needsOrder(context) || needsAccount(context)),
     bringsVerification: ({ event }) => {
@@ -383,11 +389,12 @@ export const conversationSetup = setup({
           context.coupon?.issued ? replies.couponIssued(context.coupon.amount) : null,
           // A link cannot be spoken, and no sales pitch comes before the fix (charts that offer after resolution).
           stepwise(context) || action || context.params.offersAfterResolution ? null : replies.offer(topic),
-          action ? replies.confirmAction(action) : answer.outbox[1],
+          // An address change needs the new address first; the others only a yes.
+          action ? (action.type === 'address_changed' ? replies.askNewAddress(action) : replies.confirmAction(action)) : answer.outbox[1],
         ),
         reading: action ? null : answer.reading,
         pendingAction: action,
-        expecting: action ? ('actionConfirm' as const) : ('feedback' as const),
+        expecting: action ? (action.type === 'address_changed' ? ('address' as const) : ('actionConfirm' as const)) : ('feedback' as const),
         choices: [],
       };
     }),
@@ -476,7 +483,14 @@ export const conversationSetup = setup({
     offerConversion: assign(({ context }: Ctx) => {
       const topic = context.topic;
       if (!context.params.offersAfterResolution || !topic?.conversion || isNegative(context) || context.rejections > 0 || stepwise(context)) return {};
-      return { outbox: say(context, replies.offer(topic, `offer-${context.conversationId}-${context.turn}`)) };
+      const perk = context.params.offerPerks?.[context.tier];
+      return { outbox: say(context, replies.offer(topic, `offer-${context.conversationId}-${context.turn}`, perk)) };
+    }),
+    confirmNewAddress: assign(({ context }: Ctx) => {
+      const address = addressIn(context.text);
+      if (!context.pendingAction || !address) return {};
+      const pendingAction = { ...context.pendingAction, address };
+      return { pendingAction, outbox: say(context, replies.confirmAction(pendingAction)), expecting: 'actionConfirm' as const };
     }),
     declineAction: assign(({ context }: Ctx) => ({ pendingAction: null, outbox: say(context, replies.actionDeclined()), expecting: 'question' as const })),
     storeAccount: assign(({ event }) => {
@@ -585,6 +599,7 @@ export const actorInputs = {
     userId: c.userId,
     type: c.pendingAction?.type ?? 'order_cancelled',
     orderId: c.pendingAction?.orderId ?? '',
+    ...(c.pendingAction?.address ? { address: c.pendingAction.address } : {}),
   }),
   verifyIdentity: (c: ChartContext): VerifyIdentityInput => ({
     conversationId: c.conversationId,

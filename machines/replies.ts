@@ -67,11 +67,11 @@ export const replies = {
     kind: 'answer',
     text: `关于「${a.title}」：${a.solution.summary}\n${numbered(a.solution.steps)}\n温馨提示：${a.policy}`,
   }),
-  /** A conversion offer; with an id it is tracked (shown, accepted, converted). */
-  offer: (a: AnswerView, id?: string): Reply | null =>
+  /** A conversion offer; with an id it is tracked (shown, accepted, converted); `perk` personalises it for the tier. */
+  offer: (a: AnswerView, id?: string, perk?: string): Reply | null =>
     a.conversion && {
       kind: 'offer',
-      text: `${a.conversion.pitch}（${a.conversion.product}，入口：${a.conversion.entry}）`,
+      text: `${a.conversion.pitch}（${a.conversion.product}，入口：${a.conversion.entry}）${perk ? perk : ''}`,
       options: [{ key: 'offer', label: `去看看${a.conversion.product}`, intent: a.conversion.link }],
       ...(id ? { offer: { id, product: a.conversion.product, link: a.conversion.link } } : {}),
     },
@@ -159,9 +159,15 @@ export const replies = {
     kind: 'question',
     text: '为了帮您查询具体情况，请提供订单号（可在「我-订单」里找到，一串以数字组成的编号）。',
   }),
+  askNewAddress: (a: PendingAction): Reply => ({
+    kind: 'question',
+    text: `订单 ${a.orderId}（${a.product}）还没发货，可以改地址。请把新的收货地址发给我（省市区 + 详细地址），我确认后帮您修改。`,
+  }),
   confirmAction: (a: PendingAction): Reply => ({
     kind: 'question',
-    text: `需要我现在帮您${ACTION_TEXT[a.type].effect}吗？订单 ${a.orderId}（${a.product}）${ACTION_TEXT[a.type].consequence}回复「确认」办理，或「不用了」。`,
+    text: `需要我现在帮您${ACTION_TEXT[a.type].effect}吗？订单 ${a.orderId}（${a.product}）${
+      a.address ? `的收货地址将改为「${a.address}」。` : ACTION_TEXT[a.type].consequence
+    }回复「确认」办理，或「不用了」。`,
     options: [
       { key: 'yes', label: '确认' },
       { key: 'no', label: '不用了' },
@@ -226,6 +232,11 @@ const ACTION_TEXT: Record<OrderActionType, { effect: string; consequence: string
     effect: '取消订单',
     consequence: '取消后款项原路退回。',
     done: '款项会在 1–3 个工作日内原路退回。',
+  },
+  address_changed: {
+    effect: '修改收货地址',
+    consequence: '',
+    done: '商家会按新地址发货，发货后可在「我的订单」查看物流。',
   },
   return_opened: {
     effect: '申请退货退款',

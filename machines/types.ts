@@ -96,7 +96,7 @@ export interface Understanding {
   detail?: DetailView;
 }
 
-export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification' | 'actionConfirm';
+export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification' | 'actionConfirm' | 'address';
 
 /**
  * The thresholds and limits the chart's guards use: data in the chart JSON (`params`), copied into the
@@ -142,6 +142,8 @@ export interface ChartParams {
   compensation: { topics: string[]; minScore: number; amountByTier: Record<string, number> } | null;
   /** Handoffs go to a queue: VIP users to `vip`, others to their topic group's queue or `general`. */
   routeQueues: boolean;
+  /** A tier's extra benefit added to conversion offers (e.g. gold: a member discount); none for tiers not listed. */
+  offerPerks: Record<string, string>;
   /** Conversion offers come once the problem is solved (tracked, with an id), not with the answer. */
   offersAfterResolution: boolean;
   /** Offer to act on the user's order (cancel, open a return, re-ship, file a logistics complaint) after answering. */
@@ -258,6 +260,8 @@ export interface PerformActionInput {
   userId: string;
   type: OrderActionType;
   orderId: string;
+  /** The new address of an `address_changed`. */
+  address?: string;
 }
 export interface ActionResult {
   id: string;

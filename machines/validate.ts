@@ -9,7 +9,7 @@ import type { ChartParams, OrderView } from './types';
 // branch. XState itself would skip an unknown action silently; here it is an error.
 
 const EVENTS = ['user.message', 'session.timeout'] as const;
-const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice', 'verification', 'actionConfirm'] as const;
+const EXPECTING = ['question', 'feedback', 'choice', 'menu', 'orderId', 'orderChoice', 'verification', 'actionConfirm', 'address'] as const;
 const ORDER_STATUSES = ['paid', 'shipped', 'delivered', 'cancelled', 'refunding', 'refunded'] as const satisfies ReadonlyArray<OrderView['status']>;
 
 const ref = z.union([z.string(), z.object({ type: z.string(), params: z.record(z.string(), z.unknown()).optional() }).strict()]);
@@ -78,6 +78,7 @@ const params = z
     stepwiseChannels: z.array(z.enum(['app', 'web', 'email', 'phone'])).default([]),
     offerActions: z.boolean().default(false),
     offersAfterResolution: z.boolean().default(false),
+    offerPerks: z.record(z.string(), z.string().max(60)).default({}),
     routeQueues: z.boolean().default(false),
     compensation: z
       .object({

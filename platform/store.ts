@@ -269,10 +269,13 @@ export class PlatformStore implements PlatformAdapter, RfmStore {
       const refusal = order ? refusalOf(req.type, orderFacts(order)) : '找不到这个订单';
       if (!refusal && req.type === 'order_cancelled') await tx.query(`UPDATE platform_orders SET status = 'cancelled' WHERE id = $1`, [req.orderId]);
       if (!refusal && req.type === 'return_opened') await tx.query(`UPDATE platform_orders SET status = 'refunding' WHERE id = $1`, [req.orderId]);
+      if (!refusal && req.type === 'address_changed') {
+        await tx.query(`UPDATE platform_orders SET shipping_address = $2 WHERE id = $1`, [req.orderId, req.address]);
+      }
       const [row] = await tx.query(
-        `INSERT INTO platform_order_actions (id, idempotency_key, user_id, order_id, type, status, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [`ACT-${randomUUID()}`, req.idempotencyKey, req.userId, req.orderId, req.type, refusal ? 'refused' : 'done', refusal],
+        `INSERT INTO platform_order_actions (id, idempotency_key, user_id, order_id, type, status, reason, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [`ACT-${randomUUID()}`, req.idempotencyKey, req.userId, req.orderId, req.type, refusal ? 'refused' : 'done', refusal, req.address ?? null],
       );
       return actionRecord(row);
     });
@@ -345,6 +348,8 @@ function refusalOf(type: OrderActionRequest['type'], o: OrderFacts): string | nu
   switch (type) {
     case 'order_cancelled':
       return o.status === 'paid' ? null : '订单已经发货或已结束，不能直接取消';
+    case 'address_changed':
+      return o.status === 'paid' ? null : '订单已经发货，不能再改地址';
     case 'return_opened': {
       if (o.status !== 'delivered' || !o.deliveredAt) return '订单还没有签收';
       const days = (Date.now() - Date.parse(o.deliveredAt)) / 86_400_000;

@@ -19,6 +19,36 @@ beforeAll(async () => {
 afterAll(async () => stack?.teardown());
 
 describe('durability', () => {
+  it('acts once when the worker stops while the confirmed action is running, and the retry gets the same answer', async () => {
+    await stack.admin('PUT', '/users/crash-buyer', { nickname: '崩溃测试' });
+    await stack.admin('PUT', '/orders/7600000000000001', { userId: 'crash-buyer', product: '吸尘器', amount: 599, status: 'paid' });
+    const asked = await stack.post('app', { userId: 'crash-buyer', text: '帮我取消这个订单' });
+    expect(asked.body.state).toBe('answering.confirmingAction');
+    // Hold the platform's lock for this action, so the activity is in flight when the worker goes away.
+    const key = `conv-${asked.body.conversationId}:turn-2:order_cancelled`;
+    const { Client: PgClient } = await import('pg');
+    const holder = new PgClient({ connectionString: (stack.ds.options as { url: string }).url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+    const confirming = stack.post('app', { userId: 'crash-buyer', text: '确认', messageId: 'crash-yes' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const stopping = stack.stopWorker();
+    await new Promise((r) => setTimeout(r, 300));
+    await holder.query('COMMIT'); // the action goes through while the worker shuts down
+    await holder.end();
+    await stopping;
+    await stack.startWorker();
+    const answered = await confirming;
+    const retried = await stack.post('app', { userId: 'crash-buyer', text: '确认', messageId: 'crash-yes' });
+    for (const res of [answered, retried]) {
+      expect(res.status).toBe(200);
+      expect(res.body.actions).toEqual([expect.objectContaining({ type: 'order_cancelled', status: 'done' })]);
+    }
+    expect(retried.body).toEqual(answered.body);
+    expect((await stack.admin('GET', '/users/crash-buyer/actions')).body.actions).toHaveLength(1);
+  });
+
   it('keeps a conversation going across a worker stop and restart, losing no message', async () => {
     const first = await stack.post('app', { userId: 'restart-user', text: '我想注销账号怎么操作', messageId: 'r-1' });
     expect(first.body.state).toBe('answering.awaitingFeedback');

@@ -48,7 +48,7 @@ describe('orders the bot looks up itself', () => {
       { key: '2', label: '订单 7000000000000005｜蓝牙音箱｜已付款，待发货', orderId: '7000000000000005' },
     ]);
     const picked = await stack.post('app', { userId: 'shopper-many', text: '2' });
-    expect(picked.body.state).toBe('answering.awaitingFeedback');
+    expect(picked.body.state).toBe('answering.collectingAddress'); // and asks for the new address
     expect(allText(picked.body)).toContain('订单 7000000000000005（蓝牙音箱）还没发货，可以修改收货地址');
   });
 
@@ -199,5 +199,81 @@ describe('compensation', () => {
     expect(await coupons.issue({ ...incident, conversationId: '3', incidentKey: 'budget-user:pay.withdraw:account' })).toEqual({ issued: false, reason: 'user_budget' });
     const tight = new CouponStore(stack.ds, { perUser30Days: 1000, perConversation: 5, dailyTotal: 1 });
     expect(await tight.issue({ ...incident, userId: 'other', conversationId: '4', incidentKey: 'other:x:1' })).toEqual({ issued: false, reason: 'daily_budget' });
+  });
+});
+
+describe('changing the address', () => {
+  it('changes a paid order\'s address after the user gives it and confirms', async () => {
+    await admin('/users/mover', { nickname: '搬家了' });
+    await admin('/orders/7500000000000001', { userId: 'mover', product: '收纳箱', amount: 69, status: 'paid' });
+    const asked = await stack.post('app', { userId: 'mover', text: '我搬家了 订单地址想改一下' });
+    expect(asked.body.state).toBe('answering.collectingAddress');
+    const given = await stack.post('app', { userId: 'mover', text: '广东省深圳市南山区科技园路 8 号 2 栋 1603' });
+    expect(given.body.state).toBe('answering.confirmingAction');
+    const done = await stack.post('app', { userId: 'mover', text: '确认' });
+    expect(done.body.actions).toEqual([expect.objectContaining({ type: 'address_changed', status: 'done', orderId: '7500000000000001' })]);
+    const [order] = await stack.ds.query(`SELECT shipping_address FROM platform_orders WHERE id = '7500000000000001'`);
+    expect(order.shipping_address).toBe('广东省深圳市南山区科技园路 8 号 2 栋 1603');
+  });
+});
+
+describe('every order action, the VIP queue, budgets and a platform outage', () => {
+  it.each([
+    ['return_opened', '我要退货退款', { status: 'delivered', deliveredAt: hoursAgo(48) }],
+    ['reship_requested', '收到的杯子碎了 还少发了一个', { status: 'delivered', deliveredAt: hoursAgo(24) }],
+    ['complaint_filed', '物流五天没动了 到底在哪', { status: 'shipped', logisticsEvents: [{ at: hoursAgo(24 * 5), text: '快件已到达【武汉转运中心】' }] }],
+  ])('does %s after a yes', async (type, text, order) => {
+    const userId = `acts-${type}`;
+    await admin(`/users/${userId}`, { nickname: '动作测试' });
+    await admin(`/orders/77${String(type.length).padStart(14, '0')}`, { userId, product: '玻璃杯', amount: 99, ...order });
+    const asked = await stack.post('app', { userId, text });
+    expect(asked.body.state).toBe('answering.confirmingAction');
+    const done = await stack.post('app', { userId, text: '好的 确认' });
+    expect(done.body.actions).toEqual([expect.objectContaining({ type, status: 'done' })]);
+  });
+
+  it('sends a VIP who asks for a person to the VIP queue with the 专属 wording', async () => {
+    await admin('/users/vip-caller', { nickname: '签约主播', tier: 'vip' });
+    await stack.post('app', { userId: 'vip-caller', text: '你好' });
+    const human = await stack.post('app', { userId: 'vip-caller', text: '转人工' });
+    expect(human.body.handoff).toEqual({ status: 'queued', queue: 'vip' });
+    expect(allText(human.body)).toContain('专属客服');
+  });
+
+  it('apologises without a coupon once the user\'s 30-day budget is spent, and logs the refusal', async () => {
+    await admin('/users/spent-buyer', { nickname: '券用完了' });
+    await admin('/orders/7800000000000001', {
+      userId: 'spent-buyer', product: '电风扇', amount: 199, status: 'shipped', logisticsEvents: [{ at: hoursAgo(24 * 9), text: '已揽收' }],
+    });
+    await stack.ds.query(
+      `INSERT INTO coupons (id, incident_key, user_id, conversation_id, amount, reason) VALUES ('CPN-old', 'spent-buyer:old', 'spent-buyer', 1, 60, 'earlier')`,
+    );
+    const res = await stack.post('app', { userId: 'spent-buyer', text: '物流一个多星期没更新了 快递到底到哪了 气死我了' });
+    const kinds = res.body.replies.map((r: { kind: string }) => r.kind);
+    expect(kinds.indexOf('apology')).toBeGreaterThan(-1);
+    expect(kinds.indexOf('apology')).toBeLessThan(kinds.indexOf('answer'));
+    expect(res.body.actions.filter((a: { type: string }) => a.type === 'coupon')).toEqual([]);
+    const [{ n }] = await stack.ds.query(`SELECT count(*)::int AS n FROM events WHERE type = 'coupon_refused' AND conversation_id = $1`, [res.body.conversationId]);
+    expect(n).toBe(1);
+  });
+
+  it('says nothing was done when the platform is down during an action, and does it once when it is back', async () => {
+    await admin('/users/outage-buyer', { nickname: '平台故障' });
+    await admin('/orders/7900000000000001', { userId: 'outage-buyer', product: '台灯', amount: 120, status: 'paid' });
+    await stack.post('app', { userId: 'outage-buyer', text: '帮我取消订单' });
+    await stack.ds.query('ALTER TABLE platform_order_actions RENAME TO platform_order_actions_offline');
+    let failed;
+    try {
+      failed = await stack.post('app', { userId: 'outage-buyer', text: '确认' });
+    } finally {
+      await stack.ds.query('ALTER TABLE platform_order_actions_offline RENAME TO platform_order_actions');
+    }
+    expect(allText(failed.body)).toContain('没能办理成功，您的订单没有变化');
+    expect(failed.body.actions).toEqual([]);
+    const again = await stack.post('app', { userId: 'outage-buyer', text: '帮我取消订单' });
+    expect(again.body.state).toBe('answering.confirmingAction');
+    const done = await stack.post('app', { userId: 'outage-buyer', text: '确认' });
+    expect(done.body.actions).toEqual([expect.objectContaining({ type: 'order_cancelled', status: 'done' })]);
+    expect((await stack.admin('GET', '/users/outage-buyer/actions')).body.actions).toHaveLength(1);
   });
 });

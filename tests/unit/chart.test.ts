@@ -238,6 +238,7 @@ describe('dialogue chart structure', () => {
       { label: 'live question', event: message('我能开直播吗'), understand: ok(nlu([[LIVE_PERMISSION, 0.8]])) },
       { label: 'angry logistics', event: message('快递一个星期都不动 你们怎么回事'), understand: ok({ ...nlu([[LOGISTICS, 0.9]]), emotion: { label: 'angry', score: 0.95 } }) },
       { label: 'coupon rejected', event: message('一张券就想打发我？'), understand: ok({ ...act('meta.complaint'), emotion: { label: 'angry', score: 0.95 } }) },
+      { label: 'address question', event: message('我要改地址'), understand: ok(nlu([[answerView('order.change_address', '修改收货地址', false), 0.9]])) },
       { label: 'cancel question', event: message('帮我取消订单'), understand: ok(nlu([[CANCEL_ORDER, 0.85]])) },
       { label: 'verification', event: message('订单号6921000000000001 尾号8000'), understand: ok(nlu([[SHIPPING_FEE, 0.8]])) },
       { label: 'traffic follow-up', event: message('要多久才有效果'), understand: ok({ ...nlu([[TRAFFIC, 0.7]]), detail: TRAFFIC_DETAIL }) },
@@ -260,6 +261,9 @@ describe('dialogue chart structure', () => {
         stimuli.push({ ...u, label: 'angry logistics, stalled order', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }) });
         stimuli.push({ ...u, label: 'angry logistics, budget spent', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }), coupon: ok({ issued: false, reason: 'daily_budget' }) });
         stimuli.push({ ...u, label: 'angry logistics, coupons down', handoff: ok({}), lookup: found, orders: ok({ orders: [STALLED_ORDER] }), coupon: fail('db down') });
+      }
+      if (u.label === 'address question') {
+        stimuli.push({ ...u, label: 'address question, one paid order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
       }
       if (u.label === 'cancel question') {
         stimuli.push({ ...u, label: 'cancel question, one paid order', handoff: ok({}), lookup: found, orders: ok({ orders: [PAID_ORDER] }) });
@@ -332,7 +336,8 @@ describe('dialogue chart structure', () => {
     const seen = new Set([keyOf(initial), keyOf(guest)]);
     const queue: ConversationSnapshot[] = [initial, guest];
     let expanded = 0;
-    while (queue.length > 0 && expanded < 3000) {
+    // 1,000 distinct situations reach every state of the chart (asserted below); more only costs time.
+    while (queue.length > 0 && expanded < 1000) {
       const from = queue.shift()!;
       expanded++;
       for (const stim of stimuli) {
@@ -1183,5 +1188,33 @@ describe('VIP routing after a rejection', () => {
     let t = await say(startChart({ conversationId: '1007', userId: 'vip_5', channel: 'app', tier: 'vip' }), solved, '视频没人看', { understand: ok(nlu([[TRAFFIC, 0.9]])) });
     t = await say(t, solved, '解决了', { understand: ok(act('meta.affirm')) });
     expect(stateName(t)).toBe('resolved');
+  });
+});
+
+describe('changing the address', () => {
+  const CHANGE_ADDRESS = answerView('order.change_address', '修改收货地址', false);
+
+  it('asks for the new address, confirms it, and changes it on yes', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin(), actors, '地址填错了 想改一下', { understand: ok(nlu([[CHANGE_ADDRESS, 0.9]])), orders: ok({ orders: [PAID_ORDER] }) });
+    expect(stateName(s)).toBe('answering.collectingAddress');
+    expect(s.context.outbox.at(-1)?.text).toContain('请把新的收货地址发给我');
+    s = await say(s, actors, '浙江省杭州市西湖区文三路 100 号 3 幢 201 室');
+    expect(stateName(s)).toBe('answering.confirmingAction');
+    expect(actors.callsTo('understand')).toHaveLength(1); // the address needed no understanding
+    expect(s.context.outbox[0].text).toContain('的收货地址将改为「浙江省杭州市西湖区文三路 100 号 3 幢 201 室」');
+    s = await say(s, actors, '对', { understand: ok(act('meta.affirm')) });
+    expect(actors.callsTo('performAction')[0].input).toMatchObject({ type: 'address_changed', address: '浙江省杭州市西湖区文三路 100 号 3 幢 201 室' });
+    expect(stateName(s)).toBe('actionDone');
+  });
+});
+
+describe('offers by tier', () => {
+  it('adds the tier\'s perk to the offer after the fix', async () => {
+    const actors = new FakeActors();
+    let s = await say(startChart({ conversationId: '1008', userId: 'gold_1', channel: 'app', tier: 'gold' }), actors, '视频没人看', { understand: ok(nlu([[TRAFFIC, 0.9]])) });
+    s = await say(s, actors, '解决了', { understand: ok(act('meta.affirm')) });
+    expect(s.context.outbox[1].text).toContain('金牌会员首单 8 折');
+    expect(s.context.outbox[1].offer?.id).toBe('offer-1008-2');
   });
 });
