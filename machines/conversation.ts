@@ -133,9 +133,19 @@ const needsAccount = (context: ChartContext) => !!context.topic && (context.para
 function candidateOrders(context: ChartContext, orders: KnownOrder[]): KnownOrder[] {
   const fits = context.topic ? context.params.orderFits?.[context.topic.intent] : undefined;
   if (!fits) return [];
+  // "我上周买的咖啡壶…": the orders of the product the user named come first, whatever their status.
+  const product = context.slots.product?.value;
+  const named = product ? orders.filter((o) => sameProduct(o.product, product)) : [];
+  if (named.length > 0) return named.slice(0, MAX_ORDER_CHOICES);
   const fitting = orders.filter((o) => fits.includes(o.status));
   return (fitting.length > 0 ? fitting : orders).slice(0, MAX_ORDER_CHOICES);
 }
+const sameProduct = (orderProduct: string, named: string) => orderProduct.includes(named) || named.includes(orderProduct);
+/** The user named a product after the order in context was chosen, and it is another one: look at their orders again. */
+const namesAnotherProduct = (c: ChartContext) => {
+  const { product, orderId } = c.slots;
+  return !!product && !!orderId && product.turn > orderId.turn && !!c.order && !sameProduct(c.order.product, product.value);
+};
 const MAX_ORDER_CHOICES = 5;
 const pickedOrder = (context: ChartContext, text: string, dtmf: string | undefined) => {
   const key = keyOf(text, dtmf);
@@ -302,7 +312,7 @@ export const conversationSetup = setup({
       assertEvent(event, 'xstate.done.actor.verifyIdentity');
       return event.output.verified;
     },
-    needsOrderSearch: ({ context }: Ctx) => needsOrder(context) && !context.slots.orderId,
+    needsOrderSearch: ({ context }: Ctx) => needsOrder(context) && (!context.slots.orderId || namesAnotherProduct(context)),
     needsAccountFacts: ({ context }: Ctx) => needsAccount(context) && context.account === undefined,
     foundOneOrder: ({ context, event }) => {
       assertEvent(event, 'xstate.done.actor.findOrders');
@@ -575,7 +585,8 @@ export const actorInputs = {
     group: c.group ?? (c.topic && FOLLOW_UP.test(c.text.trim()) ? c.topic.intent.split('.')[0] : null),
     ...(c.params.readInTopic
       ? {
-          topic: c.topic
+          // A message naming another product than the order in context is about something else: read on its own.
+          topic: c.topic && !namesAnotherProduct(c)
             ? {
                 intent: c.topic.intent,
                 prior: c.params.topicPrior,

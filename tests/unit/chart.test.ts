@@ -1218,3 +1218,16 @@ describe('offers by tier', () => {
     expect(s.context.outbox[1].offer?.id).toBe('offer-1008-2');
   });
 });
+
+describe('the order the user names', () => {
+  it('looks at the orders again when the user names another product, and uses that one', async () => {
+    const actors = new FakeActors();
+    const COFFEE: KnownOrder = { ...PAID_ORDER, orderId: '6921000000000031', product: '手冲咖啡壶套装', status: 'shipped', latestEvent: null, daysSinceLastEvent: 1 };
+    let s = await say(begin(), actors, '帮我取消订单', { understand: ok(nlu([[CANCEL_ORDER, 0.85]])), orders: ok({ orders: [PAID_ORDER, COFFEE] }) });
+    expect(s.context.order?.orderId).toBe(PAID_ORDER.orderId);
+    s = await say(s, actors, '不用了', { understand: ok(act('meta.goodbye')) });
+    s = await say(s, actors, '我上周买的咖啡壶到哪了', { understand: ok(nlu([[LOGISTICS, 0.8]])), orders: ok({ orders: [PAID_ORDER, COFFEE] }) });
+    expect(s.context.order?.orderId).toBe(COFFEE.orderId);
+    expect(texts(s)[0]).toContain('手冲咖啡壶套装');
+  });
+});
