@@ -48,7 +48,10 @@ function keyOf(text: string, dtmf: string | undefined): string | null {
 }
 const pickedKey = (context: ChartContext) => keyOf(context.text, context.dtmf);
 /** A phone keypad key pressed on its own (the IVR's navigation keys work in every state). */
-const keyed = (event: ChartEvent, key: string) => event.type === 'user.message' && !event.text.trim() && event.dtmf === key;
+const keyed = (event: ChartEvent, key: string) =>
+  event.type === 'user.message' &&
+  // A keypad press, or on the phone a transcript that is only that key ("1").
+  ((!event.text.trim() && event.dtmf === key) || (event.channel === 'phone' && !event.dtmf && event.text.normalize('NFKC').trim() === key));
 /** Whether answers on this turn's channel are read out one step at a time. */
 const stepwise = (context: ChartContext) => (context.params.stepwiseChannels ?? []).includes(context.channel);
 const readingSteps = (context: ChartContext) => !!context.reading && context.expecting === 'feedback';

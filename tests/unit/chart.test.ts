@@ -1231,3 +1231,13 @@ describe('the order the user names', () => {
     expect(texts(s)[0]).toContain('手冲咖啡壶套装');
   });
 });
+
+describe('phone transcripts of a key', () => {
+  it('takes a transcribed "1" on the phone as the next-step key', async () => {
+    const actors = new FakeActors();
+    let s = await say(begin('phone'), actors, '我的视频没人看', { understand: ok(nlu([[TRAFFIC, 0.8]])) }, 'phone');
+    s = await say(s, actors, '1', {}, 'phone');
+    expect(texts(s)[0]).toBe(replies.spokenStep(TRAFFIC.solution.steps, 1).text);
+    expect(actors.callsTo('understand')).toHaveLength(1);
+  });
+});
