@@ -1,3 +1,4 @@
+import { changesSubject } from '../common/text-cues';
 import type { KnowledgeEntry } from '../knowledge/schema';
 import { confidentSibling, continuationFeatures, continuationProbability } from '../models/continuation';
 import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
@@ -16,8 +17,6 @@ const MODEL_CANDIDATES = 5;
 const SIBLING_DETAIL = 0.4;
 /** Detail matches below this are not reported: too weak to answer with. */
 const DETAIL_FLOOR = 0.25;
-/** An explicit change of subject: the message is read on its own, not inside the current topic. */
-const SWITCH_MARKER = /^(?:对了|顺便|另外|还有个|换个|再问个|再问一个|我还想问|还想问)/;
 
 function toAnswerView(e: KnowledgeEntry): AnswerView {
   return { intent: e.intent, title: e.title, solution: e.solution, alternative: e.alternative, policy: e.policy, conversion: e.conversion };
@@ -44,7 +43,7 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     // Inside a topic the message is also scored against that topic's follow-up questions.
     // The chart says how strongly: a prior that the conversation continues, and the weight of a detail match,
     // combined with the model and retrieval by noisy-OR — so "要准备啥材料" after the minor-refund answer stays there.
-    const inTopic = input.topic && index.entry(input.topic.intent) && !SWITCH_MARKER.test(text) ? input.topic : null;
+    const inTopic = input.topic && index.entry(input.topic.intent) && !changesSubject(text) ? input.topic : null;
     const topic = inTopic?.intent ?? null;
     const detail = topic ? index.searchDetails(topic, text) : undefined;
     const ids = new Set([...modelScore.keys(), ...retrieved.keys(), ...(topic ? [topic] : [])]);

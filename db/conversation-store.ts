@@ -24,6 +24,9 @@ export interface AcceptedMessage {
 
 export class ConversationNotFound extends Error {}
 
+/** The chart version new conversations start on (the same rule as cs_accept_message, db/migrations/0005). */
+const LATEST_PUBLISHED_CHART = `(SELECT version FROM chart_versions WHERE published_at IS NOT NULL ORDER BY published_at DESC, version DESC LIMIT 1)`;
+
 export class ConversationStore {
   constructor(
     private readonly ds: DataSource,
@@ -68,8 +71,7 @@ export class ConversationStore {
   async pinLatestChart(conversationId: string): Promise<number | null> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [[row]] = await this.ds.query(
-      `UPDATE conversations SET chart_version = COALESCE(chart_version,
-         (SELECT version FROM chart_versions WHERE published_at IS NOT NULL ORDER BY published_at DESC, version DESC LIMIT 1))
+      `UPDATE conversations SET chart_version = COALESCE(chart_version, ${LATEST_PUBLISHED_CHART})
        WHERE id = $1 AND NOT workflow_started RETURNING chart_version`,
       [conversationId],
     );
@@ -88,8 +90,7 @@ export class ConversationStore {
       );
       await tx.query(
         `INSERT INTO conversations (id, user_id, status, state, channels, chart_version)
-         SELECT $1, $2, 'open', 'new', jsonb_build_array($3::text),
-                (SELECT version FROM chart_versions WHERE published_at IS NOT NULL ORDER BY published_at DESC, version DESC LIMIT 1)
+         SELECT $1, $2, 'open', 'new', jsonb_build_array($3::text), ${LATEST_PUBLISHED_CHART}
          ON CONFLICT (user_id) WHERE status = 'open' DO NOTHING`,
         [this.ids.next(), userId, channel],
       );

@@ -1,5 +1,6 @@
 import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from 'xstate';
 import { isGuest } from '../common/identity';
+import { isQuestion } from '../common/text-cues';
 import type { Reply } from '../common/types';
 import { HUMAN_KEY, MAIN_MENU_KEY, MENU_GROUPS, NEXT_STEP_KEY, REPEAT_KEY, SOLVED_KEY, replies, type SimpleReply } from './replies';
 import { extractSlots, mergeSlots } from './slots';
@@ -98,9 +99,6 @@ function meta(context: ChartContext): string | undefined {
 }
 /** Acts that would close the matter: solved, thanks, bye, will try, resolved by itself, hello. */
 const CLOSING_ACTS = new Set(['meta.affirm', 'meta.thanks', 'meta.goodbye', 'meta.will_try', 'meta.self_resolved', 'meta.greeting']);
-/** Words and marks that make a message a question. */
-const QUESTION = /[?？吗嘛啥哪几]|什么|怎么|咋|多少|多久|能不能|可不可以|是不是|有没有|要不要/;
-const isQuestion = (text: string) => QUESTION.test(text);
 
 /**
  * The current topic as a candidate when the message still reads as part of it: it leads, or trails the leader by

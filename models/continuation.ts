@@ -7,6 +7,7 @@
  *   npm run train:continuation            # fit on the train split, print the weights and the validation figures
  *   npm run train:continuation -- --write # also write them into machines/charts/conversation.chart.json
  */
+import { changesSubject, isQuestion } from '../common/text-cues';
 import type { ContinuationWeights } from '../common/types';
 
 /** Everything the features are computed from, for one message read inside `topic`. */
@@ -22,8 +23,6 @@ export interface ContinuationSignals {
 }
 
 
-const QUESTION = /[?？吗嘛啥哪几]|什么|怎么|咋|多少|多久|能不能|可不可以|是不是|有没有|要不要/;
-const SWITCH_MARKER = /^(?:对了|顺便|另外|还有个|换个|再问个|再问一个|我还想问|还想问)/;
 
 /** The named features; names are what the chart stores, so a reader can see what each weight means. */
 export function continuationFeatures(s: ContinuationSignals): Record<string, number> {
@@ -47,8 +46,8 @@ export function continuationFeatures(s: ContinuationSignals): Record<string, num
     otherRetrieval,
     oosModel: s.modelProb.get('oos') ?? 0,
     metaModel,
-    question: QUESTION.test(s.text) ? 1 : 0,
-    switchMarker: SWITCH_MARKER.test(s.text.trim()) ? 1 : 0,
+    question: isQuestion(s.text) ? 1 : 0,
+    switchMarker: changesSubject(s.text) ? 1 : 0,
     short: length <= 8 ? 1 : 0,
   };
 }

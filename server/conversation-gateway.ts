@@ -9,7 +9,7 @@ export class ConversationClosedError extends Error {}
 /** The workflow did not answer in time; the message is kept and a retry returns the answer. */
 export class ReplyTimeoutError extends Error {}
 
-const workflowIdOf = (conversationId: string) => `conv-${conversationId}`;
+export const workflowIdOf = (conversationId: string) => `conv-${conversationId}`;
 
 export interface ConversationRef {
   id: string;

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { TurnResponse } from '../../common/types';
 import { viewQuery } from '../../workflows/conversation';
 import type { ChannelResult, Timed } from './load';
+import { workflowIdOf } from '../../server/conversation-gateway';
 
 /**
  * Lost and duplicated messages, counted from what the load generator sent and what is stored (plus each
@@ -109,8 +110,6 @@ async function duplicatedInStore(ds: DataSource, users: string[]) {
   return counts as { answeredTwiceByEvents: number; answeredTwiceByReplies: number; replyStoredTwice: number };
 }
 
-/** The conversation's workflow id, as the API's gateway names it (README: "every conversation is workflow conv-<id>"). */
-const workflowIdOf = (conversationId: string) => `conv-${conversationId}`;
 
 /** How many conversations the workflows are queried at a time. */
 const QUERY_CONCURRENCY = 10;
