@@ -11,6 +11,11 @@
  * become softmax(log p / T) before anything else sees them (`probabilities`, `predict`, `predictBatch`); the label
  * is the same, the scores are calibrated. Metadata without it (the intent model, older files) means T = 1: the
  * graph's probabilities unchanged. `rawProbabilities` gives the graph's output as it is.
+ *
+ * Fused models (metadata `encoder`): the graph also takes the message's sentence embedding and has two heads.
+ * Without an embedding, `predict` answers with the n-gram head (its own threshold and temperature, metadata
+ * `cascade.ngram`); `settles(prediction)` says whether that answer is final (confidence ≥ `cascade.skipAbove`) or
+ * the caller should encode the message and predict again with the embedding (the fused head).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +25,7 @@ import { Featurizer, FEATURIZER_VERSION, type SparseVector } from './featurize';
 import { decide } from './decision';
 import { applyTemperature } from './calibration';
 import { OOS_LABEL } from './data';
-import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
+import { INPUT_EMBEDDING, INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, OUTPUT_NGRAM, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
 
 export interface Prediction {
   label: string;
@@ -38,6 +43,15 @@ export class OnnxClassifierLoadError extends Error {
     super(message);
     this.name = 'OnnxClassifierLoadError';
   }
+}
+
+const Calibration = z.object({ method: z.literal('temperature'), temperature: z.number().positive().finite() }).passthrough();
+
+/** One head's decision settings. */
+interface HeadSettings {
+  output: string;
+  threshold: number | undefined;
+  temperature: number;
 }
 
 const MetadataSchema = z.object({
@@ -58,7 +72,12 @@ const MetadataSchema = z.object({
     norm: z.enum(['l2', 'none']),
   }),
   threshold: z.number().min(0).max(1).nullable(),
-  calibration: z.object({ method: z.literal('temperature'), temperature: z.number().positive().finite() }).passthrough().optional(),
+  calibration: Calibration.optional(),
+  encoder: z.object({ id: z.string(), dim: z.number().int().positive() }).passthrough().optional(),
+  cascade: z
+    .object({ skipAbove: z.number().positive(), ngram: z.object({ threshold: z.number().min(0).max(1).nullable(), calibration: Calibration.optional() }).passthrough() })
+    .passthrough()
+    .optional(),
   onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputs: z.array(z.string()), output: z.string() }).passthrough(),
 }).passthrough();
 
@@ -74,6 +93,11 @@ export class OnnxClassifier {
   readonly temperature: number;
   readonly featurizer: Featurizer;
   readonly dim: number;
+  /** The sentence encoder a fused model needs (`SentenceEncoder.id`), undefined for an n-gram model. */
+  readonly encoderId: string | undefined;
+  private readonly fused: HeadSettings;
+  /** The head that answers without an embedding: the graph's only one, or a fused model's cascade head. */
+  private readonly ngram: HeadSettings | undefined;
 
   private constructor(
     readonly task: string,
@@ -85,6 +109,14 @@ export class OnnxClassifier {
     this.temperature = metadata.calibration?.temperature ?? 1;
     this.featurizer = new Featurizer(metadata.featurizer);
     this.dim = metadata.dim;
+    this.encoderId = metadata.encoder?.id;
+    this.fused = { output: OUTPUT_NAME, threshold: this.threshold, temperature: this.temperature };
+    const c = metadata.cascade;
+    this.ngram = !metadata.encoder
+      ? this.fused
+      : c
+        ? { output: OUTPUT_NGRAM, threshold: c.ngram.threshold ?? undefined, temperature: c.ngram.calibration?.temperature ?? 1 }
+        : undefined;
   }
 
   static async load(dir: string, task: string, options: LoadOptions = {}): Promise<OnnxClassifier> {
@@ -139,15 +171,18 @@ export class OnnxClassifier {
     } catch (e) {
       return fail(`onnxruntime could not load ${onnxPath}: ${(e as Error).message}`);
     }
-    if (![INPUT_INDICES, INPUT_VALUES].every((n) => session.inputNames.includes(n)) || !session.outputNames.includes(OUTPUT_NAME)) {
+    const inputs = [INPUT_INDICES, INPUT_VALUES, ...(meta.encoder ? [INPUT_EMBEDDING] : [])];
+    const outputs = [OUTPUT_NAME, ...(meta.cascade ? [OUTPUT_NGRAM] : [])];
+    if (!inputs.every((n) => session.inputNames.includes(n)) || !outputs.every((n) => session.outputNames.includes(n))) {
       await session.release();
-      fail(`graph must have inputs "${INPUT_INDICES}", "${INPUT_VALUES}" and output "${OUTPUT_NAME}", has [${session.inputNames}] → [${session.outputNames}]`);
+      fail(`graph must have inputs [${inputs}] and outputs [${outputs}], has [${session.inputNames}] → [${session.outputNames}]`);
     }
     const clf = new OnnxClassifier(task, meta, session);
     // Probe: one empty message must give one probability per label (also warms the session up).
     let probe: Float32Array;
     try {
-      probe = await clf.run([{ indices: new Int32Array(0), values: new Float32Array(0) }]);
+      const empty = { indices: new Int32Array(0), values: new Float32Array(0) };
+      probe = await clf.run([empty], meta.encoder ? [new Float32Array(meta.encoder.dim)] : undefined);
     } catch (e) {
       await session.release();
       return fail(`probe inference failed: ${(e as Error).message}`);
@@ -159,46 +194,82 @@ export class OnnxClassifier {
     return clf;
   }
 
-  /** Run the graph on a batch of sparse feature vectors → flat [n, C] probabilities. */
-  async run(vectors: readonly SparseVector[]): Promise<Float32Array> {
+  /**
+   * Run the graph on a batch of sparse feature vectors → flat [n, C] probabilities of the fused head (with
+   * `embeddings`) or of the head that needs none. A fused model's n-gram head is fed zero embeddings: it does
+   * not read them.
+   */
+  async run(vectors: readonly SparseVector[], embeddings?: readonly Float32Array[]): Promise<Float32Array> {
+    const head = this.headFor(embeddings);
     const batch = packBatch(vectors);
-    const indices = new ort.Tensor('int64', batch.indices, [vectors.length, batch.width]);
-    const values = new ort.Tensor('float32', batch.values, [vectors.length, batch.width]);
+    const feeds: Record<string, ort.Tensor> = {
+      [INPUT_INDICES]: new ort.Tensor('int64', batch.indices, [vectors.length, batch.width]),
+      [INPUT_VALUES]: new ort.Tensor('float32', batch.values, [vectors.length, batch.width]),
+    };
+    if (this.encoderId) {
+      const dim = this.metadata.encoder!.dim;
+      const flat = new Float32Array(vectors.length * dim);
+      embeddings?.forEach((e, i) => {
+        if (e.length !== dim) throw new Error(`embedding ${i} has ${e.length} dimensions, the model takes ${dim}`);
+        flat.set(e, i * dim);
+      });
+      feeds[INPUT_EMBEDDING] = new ort.Tensor('float32', flat, [vectors.length, dim]);
+    }
     try {
-      const out = await this.session.run({ [INPUT_INDICES]: indices, [INPUT_VALUES]: values });
-      return out[OUTPUT_NAME].data as Float32Array;
+      const out = await this.session.run(feeds, [head.output]);
+      const data = out[head.output].data;
+      if (!(data instanceof Float32Array)) throw new Error(`${head.output} is not float32`);
+      return data;
     } finally {
-      indices.dispose?.();
-      values.dispose?.();
+      for (const t of Object.values(feeds)) t.dispose?.();
     }
   }
 
+  private headFor(embeddings: readonly Float32Array[] | undefined): HeadSettings {
+    if (embeddings && !this.encoderId) throw new Error(`the ${this.task} model takes no sentence embedding`);
+    if (embeddings) return this.fused;
+    if (!this.ngram) throw new Error(`the ${this.task} model needs the sentence embedding of every message (it has no n-gram head)`);
+    return this.ngram;
+  }
+
   /** The graph's own probabilities per text, in `labels` order, before calibration (no threshold applied). */
-  async rawProbabilities(texts: readonly string[]): Promise<Float32Array[]> {
+  async rawProbabilities(texts: readonly string[], embeddings?: readonly Float32Array[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const C = this.labels.length;
-    const flat = await this.run(texts.map((t) => this.featurizer.featurize(t)));
+    const flat = await this.run(texts.map((t) => this.featurizer.featurize(t)), embeddings);
     return texts.map((_, i) => flat.slice(i * C, (i + 1) * C));
   }
 
   /** Calibrated class probabilities per text, in `labels` order (no threshold applied); raw when T = 1. */
-  async probabilities(texts: readonly string[]): Promise<Float32Array[]> {
-    const raw = await this.rawProbabilities(texts);
-    return this.temperature === 1 ? raw : raw.map((p) => Float32Array.from(applyTemperature(p, this.temperature)));
+  async probabilities(texts: readonly string[], embeddings?: readonly Float32Array[]): Promise<Float32Array[]> {
+    const raw = await this.rawProbabilities(texts, embeddings);
+    const { temperature } = this.headFor(embeddings);
+    return temperature === 1 ? raw : raw.map((p) => Float32Array.from(applyTemperature(p, temperature)));
   }
 
-  async predict(text: string): Promise<Prediction> {
-    return (await this.predictBatch([text]))[0];
+  /** With `embedding` (fused models only) the fused head answers, without it the n-gram head. */
+  async predict(text: string, embedding?: Float32Array): Promise<Prediction> {
+    return (await this.predictBatch([text], embedding ? [embedding] : undefined))[0];
   }
 
-  async predictBatch(texts: readonly string[]): Promise<Prediction[]> {
-    const all = await this.probabilities(texts);
-    return all.map((p) => this.toPrediction(p));
+  async predictBatch(texts: readonly string[], embeddings?: readonly Float32Array[]): Promise<Prediction[]> {
+    const all = await this.probabilities(texts, embeddings);
+    const head = this.headFor(embeddings);
+    return all.map((p) => this.toPrediction(p, head.threshold));
+  }
+
+  /**
+   * Whether a prediction made without an embedding is final: always for an n-gram model; for a fused model when
+   * the n-gram head is confident enough (the cascade), else the message should be encoded.
+   */
+  settles(prediction: Prediction): boolean {
+    const skipAbove = this.metadata.cascade?.skipAbove;
+    return !this.encoderId || (skipAbove !== undefined && prediction.confidence >= skipAbove);
   }
 
   /** Apply the decision rule (argmax, plus the oos threshold for intent) to one probability row. */
-  toPrediction(probs: ArrayLike<number>): Prediction {
-    const idx = decide(probs, this.labels, this.threshold);
+  toPrediction(probs: ArrayLike<number>, threshold = this.threshold): Prediction {
+    const idx = decide(probs, this.labels, threshold);
     const label = this.labels[idx];
     let best = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;

@@ -17,7 +17,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import type { DenseLayer, Network } from './network';
-import { INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
+import { INPUT_EMBEDDING, INPUT_INDICES, INPUT_VALUES, METADATA_FORMAT, NGRAM_PREFIX, OUTPUT_NGRAM, METADATA_FORMAT_VERSION, OUTPUT_NAME, sha256, type ModelMetadata } from './model-format';
 import type { TrainedModel } from './train-task';
 
 const ONNX_OPSET = 13;
@@ -46,42 +46,86 @@ function valueInfo(name: string, elemType: onnx.TensorProto.DataType, dims: Arra
   };
 }
 
-/** Build the ONNX ModelProto for a network. `metadata` becomes ModelProto.metadata_props (strings). */
-export function buildOnnxModel(net: Network, opts: { graphName: string; docString?: string; metadata?: Record<string, string> }): onnx.ModelProto {
-  const nodes: onnx.INodeProto[] = [];
-  const initializers: onnx.ITensorProto[] = [];
+/**
+ * The layer chain of one network as graph nodes: initializers `<prefix>W0`, `<prefix>b0`, … and, when the network
+ * was trained with sentence-embedding features after the n-gram buckets, `<prefix>E0` (those rows of W0) applied
+ * to the `embedding` input. Returns the logits' name.
+ */
+function layerChain(net: Network, prefix: string, ngramDim: number, embeddingWeight: number, nodes: onnx.INodeProto[], initializers: onnx.ITensorProto[]): string {
   const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   let current = '';
   net.layers.forEach((layer: DenseLayer, i) => {
     if (layer.W.length !== layer.inDim * layer.outDim || layer.b.length !== layer.outDim) {
       throw new Error(`layer ${i}: weight shapes do not match ${layer.inDim}x${layer.outDim}`);
     }
-    const wName = `W${i}`;
-    const bName = `b${i}`;
-    initializers.push(floatTensor(wName, [layer.inDim, layer.outDim], layer.W), floatTensor(bName, [layer.outDim], layer.b));
-    const out = `dense${i}`;
+    const wName = `${prefix}W${i}`;
+    const bName = `${prefix}b${i}`;
+    const out = `${prefix}dense${i}`;
     if (i === 0) {
       // Embedding-bag: the rows of W0 picked by the bucket ids, weighted by the values, summed per message.
-      initializers.push(int64Tensor('axis2', [2]), int64Tensor('axis1', [1]));
+      const embeddingDim = layer.inDim - ngramDim;
+      initializers.push(floatTensor(wName, [ngramDim, layer.outDim], layer.W.subarray(0, ngramDim * layer.outDim)), floatTensor(bName, [layer.outDim], layer.b));
       nodes.push(
-        { name: 'gather0', opType: 'Gather', input: [wName, INPUT_INDICES], output: ['rows0'], attribute: [int('axis', 0)] },
-        { name: 'unsqueeze0', opType: 'Unsqueeze', input: [INPUT_VALUES, 'axis2'], output: ['weights0'] },
-        { name: 'mul0', opType: 'Mul', input: ['rows0', 'weights0'], output: ['weighted0'] },
-        { name: 'sum0', opType: 'ReduceSum', input: ['weighted0', 'axis1'], output: ['bag0'], attribute: [int('keepdims', 0)] },
-        { name: 'bias0', opType: 'Add', input: ['bag0', bName], output: [out] },
+        { name: `${prefix}gather0`, opType: 'Gather', input: [wName, INPUT_INDICES], output: [`${prefix}rows0`], attribute: [int('axis', 0)] },
+        { name: `${prefix}unsqueeze0`, opType: 'Unsqueeze', input: [INPUT_VALUES, 'axis2'], output: [`${prefix}weights0`] },
+        { name: `${prefix}mul0`, opType: 'Mul', input: [`${prefix}rows0`, `${prefix}weights0`], output: [`${prefix}weighted0`] },
+        { name: `${prefix}sum0`, opType: 'ReduceSum', input: [`${prefix}weighted0`, 'axis1'], output: [`${prefix}bag0`], attribute: [int('keepdims', 0)] },
       );
+      let bag = `${prefix}bag0`;
+      if (embeddingDim > 0) {
+        // The sentence embedding's rows of W0, as a dense MatMul on the scaled embedding input.
+        const eName = `${prefix}E0`;
+        initializers.push(
+          floatTensor(eName, [embeddingDim, layer.outDim], layer.W.subarray(ngramDim * layer.outDim)),
+          floatTensor(`${prefix}embedding_weight`, [], new Float32Array([embeddingWeight])),
+        );
+        nodes.push(
+          { name: `${prefix}scale_e0`, opType: 'Mul', input: [INPUT_EMBEDDING, `${prefix}embedding_weight`], output: [`${prefix}scaled_e0`] },
+          { name: `${prefix}matmul_e0`, opType: 'MatMul', input: [`${prefix}scaled_e0`, eName], output: [`${prefix}dense_e0`] },
+          { name: `${prefix}add_e0`, opType: 'Add', input: [bag, `${prefix}dense_e0`], output: [`${prefix}fused0`] },
+        );
+        bag = `${prefix}fused0`;
+      }
+      nodes.push({ name: `${prefix}bias0`, opType: 'Add', input: [bag, bName], output: [out] });
     } else {
-      nodes.push({ name: `gemm${i}`, opType: 'Gemm', input: [current, wName, bName], output: [out] });
+      initializers.push(floatTensor(wName, [layer.inDim, layer.outDim], layer.W), floatTensor(bName, [layer.outDim], layer.b));
+      nodes.push({ name: `${prefix}gemm${i}`, opType: 'Gemm', input: [current, wName, bName], output: [out] });
     }
     current = out;
     if (layer.relu) {
-      const r = `relu${i}`;
+      const r = `${prefix}relu${i}`;
       nodes.push({ name: r, opType: 'Relu', input: [current], output: [r] });
       current = r;
     }
   });
-  nodes.push({ name: 'softmax', opType: 'Softmax', input: [current], output: [OUTPUT_NAME], attribute: [int('axis', 1)] });
+  return current;
+}
+
+/**
+ * Build the ONNX ModelProto for a network. `metadata` becomes ModelProto.metadata_props (strings).
+ * A fused network (trained on n-grams + a sentence embedding, `embeddingDim` > 0) gets the third input
+ * "embedding" float [N, embeddingDim]; with `ngram` (the cascade's first stage, n-grams only) the graph has a
+ * second output "ngram_probabilities" that does not depend on the embedding. The embedding is scaled by
+ * `embeddingWeight` inside the graph, as it was in training, so callers feed the encoder's vector as it is.
+ */
+export function buildOnnxModel(
+  net: Network,
+  opts: { graphName: string; docString?: string; metadata?: Record<string, string>; embeddingDim?: number; embeddingWeight?: number; ngram?: Network },
+): onnx.ModelProto {
+  const nodes: onnx.INodeProto[] = [];
+  const initializers: onnx.ITensorProto[] = [int64Tensor('axis2', [2]), int64Tensor('axis1', [1])];
+  const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+  const embeddingDim = opts.embeddingDim ?? 0;
+  const ngramDim = net.layers[0].inDim - embeddingDim;
   const outDim = net.layers[net.layers.length - 1].outDim;
+  nodes.push({ name: 'softmax', opType: 'Softmax', input: [layerChain(net, '', ngramDim, opts.embeddingWeight ?? 1, nodes, initializers)], output: [OUTPUT_NAME], attribute: [int('axis', 1)] });
+  const outputs = [valueInfo(OUTPUT_NAME, onnx.TensorProto.DataType.FLOAT, ['N', outDim])];
+  if (opts.ngram) {
+    if (opts.ngram.layers[0].inDim !== ngramDim) throw new Error(`the n-gram network takes ${opts.ngram.layers[0].inDim} buckets, the fused one ${ngramDim}`);
+    const logits = layerChain(opts.ngram, NGRAM_PREFIX, ngramDim, 1, nodes, initializers);
+    nodes.push({ name: 'ngram_softmax', opType: 'Softmax', input: [logits], output: [OUTPUT_NGRAM], attribute: [int('axis', 1)] });
+    outputs.push(valueInfo(OUTPUT_NGRAM, onnx.TensorProto.DataType.FLOAT, ['N', outDim]));
+  }
   const graph: onnx.IGraphProto = {
     name: opts.graphName,
     node: nodes,
@@ -89,8 +133,9 @@ export function buildOnnxModel(net: Network, opts: { graphName: string; docStrin
     input: [
       valueInfo(INPUT_INDICES, onnx.TensorProto.DataType.INT64, ['N', 'K']),
       valueInfo(INPUT_VALUES, onnx.TensorProto.DataType.FLOAT, ['N', 'K']),
+      ...(embeddingDim > 0 ? [valueInfo(INPUT_EMBEDDING, onnx.TensorProto.DataType.FLOAT, ['N', embeddingDim])] : []),
     ],
-    output: [valueInfo(OUTPUT_NAME, onnx.TensorProto.DataType.FLOAT, ['N', outDim])],
+    output: outputs,
   };
   return onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
@@ -109,8 +154,11 @@ export function encodeOnnxModel(model: onnx.ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** Read the weights back out of an ONNX file written by buildOnnxModel (initializers W0, b0, W1, b1, … and Relu nodes). */
-export function networkFromOnnx(bytes: Uint8Array): Network {
+/**
+ * Read the weights back out of an ONNX file written by buildOnnxModel (initializers W0, b0, W1, b1, … and Relu
+ * nodes); a fused network's E0 rows are appended to W0. `prefix` NGRAM_PREFIX reads the cascade's n-gram network.
+ */
+export function networkFromOnnx(bytes: Uint8Array, prefix = ''): Network {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   if (!graph) throw new Error('ONNX model has no graph');
@@ -129,14 +177,24 @@ export function networkFromOnnx(bytes: Uint8Array): Network {
   };
   const relu = new Set((graph.node ?? []).filter((n) => n.opType === 'Relu').map((n) => n.name));
   const layers: DenseLayer[] = [];
-  for (let i = 0; inits.has(`W${i}`); i++) {
-    const W = inits.get(`W${i}`)!;
-    const b = inits.get(`b${i}`);
-    if (!b) throw new Error(`layer ${i}: missing bias b${i}`);
-    const [inDim, outDim] = (W.dims ?? []).map(Number);
-    layers.push({ inDim, outDim, W: readFloats(W), b: readFloats(b), relu: relu.has(`relu${i}`) });
+  for (let i = 0; inits.has(`${prefix}W${i}`); i++) {
+    const W = inits.get(`${prefix}W${i}`)!;
+    const b = inits.get(`${prefix}b${i}`);
+    if (!b) throw new Error(`layer ${i}: missing bias ${prefix}b${i}`);
+    let [inDim, outDim] = (W.dims ?? []).map(Number);
+    let weights = readFloats(W);
+    const E = i === 0 ? inits.get(`${prefix}E0`) : undefined;
+    if (E) {
+      const e = readFloats(E);
+      const joined = new Float32Array(weights.length + e.length);
+      joined.set(weights);
+      joined.set(e, weights.length);
+      weights = joined;
+      inDim += Number(E.dims?.[0] ?? 0);
+    }
+    layers.push({ inDim, outDim, W: weights, b: readFloats(b), relu: relu.has(`${prefix}relu${i}`) });
   }
-  if (layers.length === 0) throw new Error('ONNX graph has no W0 initializer');
+  if (layers.length === 0) throw new Error(`ONNX graph has no ${prefix}W0 initializer`);
   return { layers };
 }
 
@@ -153,9 +211,15 @@ export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: 
   const onnxPath = path.join(outDir, onnxFile);
   const metaPath = path.join(outDir, `${model.task}.json`);
   const hidden = model.network.layers.length > 1 ? model.network.layers[0].outDim : 0;
+  const emb = model.embedding;
   const proto = buildOnnxModel(model.network, {
     graphName: `${model.task}_classifier`,
-    docString: `${model.task} classifier over sparse hashed character n-gram features (${model.featurizer.version}); output order = labels`,
+    docString: emb
+      ? `${model.task} classifier over sparse hashed character n-gram features (${model.featurizer.version}) fused with the ${emb.encoder} sentence embedding, with an n-gram-only cascade head; output order = labels`
+      : `${model.task} classifier over sparse hashed character n-gram features (${model.featurizer.version}); output order = labels`,
+    embeddingDim: emb?.dim ?? 0,
+    embeddingWeight: emb?.weight ?? 1,
+    ...(model.cascade ? { ngram: model.cascade.network } : {}),
     metadata: {
       labels: JSON.stringify(model.labels),
       featurizer: JSON.stringify(model.featurizer),
@@ -175,9 +239,20 @@ export function saveArtifacts(model: TrainedModel, outDir: string): { onnxPath: 
     model: {
       type: hidden > 0 ? 'mlp' : 'softmax-regression',
       hidden,
-      parameters: model.network.layers.reduce((s, l) => s + l.W.length + l.b.length, 0),
+      parameters: [model.network, model.cascade?.network].reduce((s, net) => s + (net?.layers.reduce((t, l) => t + l.W.length + l.b.length, 0) ?? 0), 0),
     },
-    onnx: { file: onnxFile, sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, inputs: [INPUT_INDICES, INPUT_VALUES], output: OUTPUT_NAME },
+    ...(emb ? { encoder: { model: emb.encoder.split('@')[0], id: emb.encoder, dim: emb.dim, weight: emb.weight, kind: 'query' as const } } : {}),
+    ...(model.cascade ? { cascade: model.cascade.info } : {}),
+    onnx: {
+      file: onnxFile,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      opset: ONNX_OPSET,
+      irVersion: ONNX_IR_VERSION,
+      inputs: [INPUT_INDICES, INPUT_VALUES, ...(emb ? [INPUT_EMBEDDING] : [])],
+      output: OUTPUT_NAME,
+      ...(model.cascade ? { ngramOutput: OUTPUT_NGRAM } : {}),
+    },
     training: { options: model.options, data: model.data, seconds: Math.round(model.trainSeconds * 10) / 10 },
     metrics: model.metrics,
     createdAt: new Date().toISOString(),

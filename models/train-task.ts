@@ -10,7 +10,7 @@
  * Calibration (emotion): the same out-of-fold probabilities choose a temperature T (calibration.ts) that serving
  * applies to the final model's probabilities; again train only.
  */
-import { DEFAULT_FEATURIZER, Featurizer, type FeaturizerSettings } from './featurize';
+import { DEFAULT_FEATURIZER, Featurizer, type FeaturizerSettings, type SparseVector } from './featurize';
 import { type DataFile, type Example, HOLD_OUT_FRACTION, labelCounts, labelWarnings, OOS_LABEL, trainTestSplit } from './data';
 import { describeLeaks, findLeaks, LEAK_MIN_JACCARD } from './leakage';
 import type { Network } from './network';
@@ -22,6 +22,7 @@ import { trainNetwork, type LabelledVector, type TrainOptions } from './optimize
 import { maxSimilarityToOtherFolds, validationFolds } from './cross-validation';
 import { chooseThreshold } from './threshold';
 import { applyTemperature, type CalibrationInfo, fitTemperature, reliabilityOf } from './calibration';
+import type { CascadeInfo } from './cascade';
 
 export const DEFAULT_TRAIN_OPTIONS: Record<Task, TrainOptions> = {
   intent: { hidden: 0, epochs: 10, batchSize: 32, lr: 0.05, l2: 1e-7, seed: 20240611, classWeighting: 'balanced', oosWeight: 3, inputDropout: 0.2 },
@@ -36,6 +37,13 @@ export const DEFAULT_TRAIN_OPTIONS: Record<Task, TrainOptions> = {
  * and its figures are kept as they are.
  */
 export const DEFAULT_CALIBRATE: Record<Task, boolean> = { intent: false, emotion: true };
+
+/**
+ * Weight of the sentence embedding beside the n-grams (both have norm 1), chosen by out-of-fold accuracy on the
+ * new-wording validation lines of train (5-fold grouped CV; the test split was not used). Intent: 0 (n-grams
+ * only) 90.0 %, 1 → 91.4 %, 2 → 91.8 %, 4 → 89.6 %; emotion: 0 → 89.6 %, 1 → 92.0 %, 2 → 92.1 %, 4 → 92.0 %.
+ */
+export const DEFAULT_EMBEDDING_WEIGHT: Record<Task, number> = { intent: 2, emotion: 2 };
 
 export const DEFAULT_FEATURIZERS: Record<Task, FeaturizerSettings> = {
   // The domain lexicon is about topics, so it is used (with extra weight) for intent only.
@@ -55,7 +63,35 @@ interface TaskTrainConfig {
   reportTest: boolean;
   /** Fit a calibration temperature on the out-of-fold probabilities (default false). */
   calibrate?: boolean;
+  /** Sentence-encoder features beside the n-grams (a fused model); absent = n-grams only. */
+  embedding?: EmbeddingFeatures;
   log?: (msg: string) => void;
+}
+
+/**
+ * The sentence embedding of each line, appended to its sparse n-gram vector as `dim` dense features at
+ * [featurizer dim, featurizer dim + dim), scaled by `weight` (the n-gram part has norm 1, the embedding too).
+ */
+export interface EmbeddingFeatures {
+  /** Encoder id recorded in the metadata (serving refuses another encoder). */
+  encoder: string;
+  dim: number;
+  weight: number;
+  of(text: string): Float32Array;
+}
+
+/** A sparse n-gram vector with the embedding appended after `offset` (the featurizer's dim). */
+export function withEmbedding(x: SparseVector, embedding: ArrayLike<number>, offset: number, weight: number): SparseVector {
+  const n = x.indices.length;
+  const indices = new Int32Array(n + embedding.length);
+  const values = new Float32Array(n + embedding.length);
+  indices.set(x.indices);
+  values.set(x.values);
+  for (let d = 0; d < embedding.length; d++) {
+    indices[n + d] = offset + d;
+    values[n + d] = weight * embedding[d];
+  }
+  return { indices, values };
 }
 
 interface SubsetMetrics {
@@ -92,6 +128,16 @@ export interface TrainedModel {
   };
   /** The lines trained on and held out (not written to the metadata). */
   lines: { train: Example[]; test: Example[] };
+  /** Out-of-fold probabilities per train line (undefined for a line no fold validated); not written either. */
+  oofProbs: (Float64Array | undefined)[];
+  /** Per train line: in the new-wording validation subset. */
+  oofNovel: boolean[];
+  /** Raw probabilities of the test lines (same order as `lines.test`), when test metrics were reported. */
+  testProbs?: Float64Array[];
+  /** The embedding features of a fused model (its `of` is not written). */
+  embedding?: Omit<EmbeddingFeatures, 'of'>;
+  /** A fused model's first stage: the n-gram model trained on the same lines, and when it answers alone. */
+  cascade?: { network: Network; info: CascadeInfo };
   trainSeconds: number;
 }
 
@@ -128,7 +174,10 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const hasOos = labelIndex.has(OOS_LABEL);
   const featurizer = new Featurizer(cfg.featurizer);
-  const vecs: LabelledVector[] = train.map((e) => ({ x: featurizer.featurize(e.text), y: labelIndex.get(e.label)! }));
+  const emb = cfg.embedding;
+  const features = (text: string): SparseVector => (emb ? withEmbedding(featurizer.featurize(text), emb.of(text), featurizer.dim, emb.weight) : featurizer.featurize(text));
+  const inputDim = featurizer.dim + (emb?.dim ?? 0);
+  const vecs: LabelledVector[] = train.map((e) => ({ x: features(e.text), y: labelIndex.get(e.label)! }));
   log(`[${cfg.task}] ${train.length} train / ${test.length} test examples, ${labels.length} labels (split: ${splitSource})`);
   const trainCounts = labelCounts(train);
   for (const w of labelWarnings(trainCounts, test)) log(`[${cfg.task}] warning: ${w}`);
@@ -145,7 +194,7 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
     const net = trainNetwork(
       fitIdx.map((i) => vecs[i]),
       labels,
-      featurizer.dim,
+      inputDim,
       { ...cfg.options, seed: cfg.options.seed + 1 + f },
     );
     for (const i of valIdx) oofProbs[i] = forwardSparse(net, vecs[i].x);
@@ -214,13 +263,15 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
   );
 
   // ---- final model on all of train
-  const network = trainNetwork(vecs, labels, featurizer.dim, cfg.options);
+  const network = trainNetwork(vecs, labels, inputDim, cfg.options);
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const metrics: TrainedModel['metrics'] = { validation };
+  let testProbs: Float64Array[] | undefined;
   if (cfg.reportTest && test.length > 0) {
     const gold = test.map((e) => e.label);
-    const probs = test.map((e) => forwardSparse(network, featurizer.featurize(e.text)));
+    const probs = test.map((e) => forwardSparse(network, features(e.text)));
+    testProbs = probs;
     const pred = probs.map((p) => labels[decide(p, labels, threshold)]);
     const rep = classificationReport(labels, gold, pred);
     metrics.test = { n: test.length, report: summary(rep), ...(threshold !== undefined ? { oos: oosReport(gold, pred, threshold) } : {}) };
@@ -254,6 +305,10 @@ export function trainTask(data: TrainingData, cfg: TaskTrainConfig): TrainedMode
       trainCounts,
     },
     lines: { train, test },
+    oofProbs,
+    oofNovel: train.map((_, i) => oofProbs[i] !== undefined && sim[i] < cfg.novelMaxSimilarity),
+    ...(testProbs ? { testProbs } : {}),
+    ...(emb ? { embedding: { encoder: emb.encoder, dim: emb.dim, weight: emb.weight } } : {}),
     trainSeconds,
   };
 }
