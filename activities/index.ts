@@ -6,6 +6,7 @@ import { makeLoadChart } from './chart-loader';
 import { makeCloseConversation, makeIssueCoupon, makeRecordTurn, makeRequestHandoff } from './conversation-store';
 import type { KnowledgeHolder } from './knowledge-holder';
 import type { ModelHolder } from './model-holder';
+import type { EncoderHolder } from './encoder-holder';
 import { makeFindOrders, makeLookupAccount, makeLookupCustomer, makeLookupOrder, makePerformAction, makeVerifyIdentity } from './platform';
 import { IdentityStore } from '../db/identity-store';
 import { CouponStore } from '../db/coupon-store';
@@ -18,16 +19,17 @@ export interface ActivityDeps {
   ds: DataSource;
   knowledge: KnowledgeHolder;
   models: ModelHolder;
+  encoder: EncoderHolder;
   ids: Snowflake;
 }
 
-export function createActivities({ ds, knowledge, models, ids }: ActivityDeps): ConversationActivities {
+export function createActivities({ ds, knowledge, models, encoder, ids }: ActivityDeps): ConversationActivities {
   const store = new ConversationStore(ds, ids);
   const platform = new PlatformStore(ds);
   return {
     loadChart: makeLoadChart(ds),
     lookupCustomer: makeLookupCustomer(platform),
-    understand: makeUnderstand(knowledge, models),
+    understand: makeUnderstand(knowledge, models, encoder),
     lookupOrder: makeLookupOrder(platform),
     findOrders: makeFindOrders(platform),
     lookupAccount: makeLookupAccount(platform),

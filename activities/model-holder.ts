@@ -23,6 +23,11 @@ export class ModelHolder {
     return this.models;
   }
 
+  /** The loaded models, or undefined (where `current()` would throw). */
+  loaded(): LoadedModels | undefined {
+    return this.models;
+  }
+
   /** Load the current versions if they differ from what is loaded; true when a swap happened. */
   async refreshIfChanged(): Promise<boolean> {
     const versions = await currentVersions(this.ds);

@@ -4,6 +4,8 @@ import { confidentSibling, continuationFeatures, continuationProbability } from 
 import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
+import type { OnnxClassifier } from '../models/classifier';
+import type { SentenceEncoder } from '../models/encoder/encoder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
 const GROUP_PRIOR = 1.5;
@@ -29,15 +31,15 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * A topic's score is a noisy-OR of the two signals, so agreement raises confidence and either alone
  * still counts; the model's own verdict (with `oos`) and the emotion go to the chart as they are.
  */
-export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models: { current(): LoadedModels }) {
+export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models: { current(): LoadedModels }, encoder: { current(): SentenceEncoder | undefined }) {
   return async function understand(input: UnderstandInput): Promise<Understanding> {
     const index = knowledge.current();
     const { intent: intentModel, emotion: emotionModel, versions } = models.current();
     const text = input.text.trim();
     if (!text) return { candidates: [], answers: {} };
 
-    const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
-    const retrieved = new Map(index.search(text, 6).map((c) => [c.intent, c]));
+    const { intent, emotion, embedding } = await readMessage(text, intentModel, emotionModel, encoder.current());
+    const retrieved = new Map(index.search(text, 6, embedding).map((c) => [c.intent, c]));
     const modelTopics = intent.scores.filter((s) => index.entry(s.label)).slice(0, MODEL_CANDIDATES);
     const modelScore = new Map(modelTopics.map((s) => [s.label, s.score]));
     // Inside a topic the message is also scored against that topic's follow-up questions.
@@ -45,7 +47,7 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     // combined with the model and retrieval by noisy-OR — so "要准备啥材料" after the minor-refund answer stays there.
     const inTopic = input.topic && index.entry(input.topic.intent) && !changesSubject(text) ? input.topic : null;
     const topic = inTopic?.intent ?? null;
-    const detail = topic ? index.searchDetails(topic, text) : undefined;
+    const detail = topic ? index.searchDetails(topic, text, embedding) : undefined;
     const ids = new Set([...modelScore.keys(), ...retrieved.keys(), ...(topic ? [topic] : [])]);
     // With a learned continuation model, P(continue) decides whether the message is read inside the topic and
     // how confidently; without one, a fixed prior joins the topic's noisy-OR.
@@ -99,6 +101,27 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
       answers,
       intent: { name: intent.label, confidence: round(intent.confidence), model: `intent@v${versions.intent}` },
       emotion: { label: emotion.label as EmotionView['label'], score: round(emotion.confidence) },
+      ...(embedding ? { encoded: true } : {}),
     };
   };
+}
+
+/**
+ * The cascade: both models read the message with their n-gram heads (~0.2 ms); only when one of them is a fused
+ * model that is not confident enough is the message encoded (~15 ms) and read again with the fused heads. The
+ * embedding then also serves retrieval. An encoder of another build than a model was trained with is not used
+ * for that model: its n-gram head answers, as when no encoder is loaded.
+ */
+async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: SentenceEncoder | undefined) {
+  const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
+  const fits = (m: OnnxClassifier) => !!encoder && m.encoderId === encoder.id;
+  if (!encoder || (intentModel.settles(intent) && emotionModel.settles(emotion)) || !(fits(intentModel) || fits(emotionModel))) {
+    return { intent, emotion, embedding: undefined };
+  }
+  const [embedding] = await encoder.embed([text], 'query');
+  const [fusedIntent, fusedEmotion] = await Promise.all([
+    fits(intentModel) ? intentModel.predict(text, embedding) : intent,
+    fits(emotionModel) ? emotionModel.predict(text, embedding) : emotion,
+  ]);
+  return { intent: fusedIntent, emotion: fusedEmotion, embedding };
 }

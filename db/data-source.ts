@@ -13,6 +13,7 @@ import { OffersEvents1767225600009 } from './migrations/0009-offers-events';
 import { RfmTiers1767225600010 } from './migrations/0010-rfm-tiers';
 import { Coupons1767225600011 } from './migrations/0011-coupons';
 import { ShippingAddress1767225600012 } from './migrations/0012-shipping-address';
+import { WorkerStatus1767225600013 } from './migrations/0013-worker-status';
 
 export const migrations = [
   Initial1767225600001,
@@ -27,6 +28,7 @@ export const migrations = [
   RfmTiers1767225600010,
   Coupons1767225600011,
   ShippingAddress1767225600012,
+  WorkerStatus1767225600013,
 ];
 
 function createDataSource(url = config.databaseUrl): DataSource {

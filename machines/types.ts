@@ -94,6 +94,8 @@ export interface Understanding {
   emotion?: EmotionView;
   /** The current topic's best-matching detail node, when the message was read inside a topic. */
   detail?: DetailView;
+  /** The message went through the sentence encoder (the models' n-gram heads alone were not confident enough). */
+  encoded?: boolean;
 }
 
 export type Expecting = 'question' | 'feedback' | 'choice' | 'menu' | 'orderId' | 'orderChoice' | 'verification' | 'actionConfirm' | 'address';

@@ -31,6 +31,8 @@ import type { ModelMetadata } from './model-format';
 import { parseArgs } from './cli-args';
 import { HELD_OUT_ONLY, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
+import { embedAll } from './encoder/embedding-cache';
+import { SentenceEncoder } from './encoder/encoder';
 
 interface EvaluationSet {
   /** The files read, relative to the working directory. */
@@ -80,10 +82,21 @@ interface EmotionCalibration {
   confident: FalseAlarmReport[];
 }
 
+/** A fused model's heads on the same lines: n-grams alone, always encoding, and the cascade serving uses. */
+interface CascadeEval {
+  skipAbove: number;
+  skipShare: number;
+  accuracy: { ngram: number; fused: number; cascade: number };
+  macroF1: { ngram: number; fused: number; cascade: number };
+  oosRecall?: { ngram: number; fused: number; cascade: number };
+}
+
 interface TaskEval {
   task: Task;
   data: string;
+  /** What serving answers: for a fused model the cascade. */
   report: ClassificationReport;
+  cascade?: CascadeEval;
   oos?: OosReport;
   emotion?: EmotionCalibration;
   warnings: string[];
@@ -95,8 +108,15 @@ interface TaskEval {
  * calibrated ones (the metadata's temperature). The prediction is the argmax (emotion has no threshold) and its
  * confidence the calibrated probability, as `OnnxClassifier.predict` returns them.
  */
-export function emotionCalibration(labels: readonly string[], temperature: number, raw: readonly ArrayLike<number>[], gold: readonly string[]): EmotionCalibration {
-  const calibrated = raw.map((p) => applyTemperature(p, temperature));
+export function emotionCalibration(
+  labels: readonly string[],
+  temperature: number,
+  raw: readonly ArrayLike<number>[],
+  gold: readonly string[],
+  /** Per line, when lines were read by heads with different temperatures (a fused model's cascade). */
+  temperatures?: readonly number[],
+): EmotionCalibration {
+  const calibrated = raw.map((p, i) => applyTemperature(p, temperatures?.[i] ?? temperature));
   // A gold label the model never saw cannot be right: index -1 never equals the argmax.
   const goldIdx = gold.map((g) => labels.indexOf(g));
   const top = calibrated.map((p) => {
@@ -115,16 +135,41 @@ export function emotionCalibration(labels: readonly string[], temperature: numbe
   };
 }
 
-async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet): Promise<TaskEval> {
+async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet, embeddings?: Map<string, Float32Array>): Promise<TaskEval> {
   const texts = set.test.map((e) => e.text);
-  const raw = await clf.rawProbabilities(texts);
-  const preds = await clf.predictBatch(texts);
   const gold = set.test.map((e) => e.label);
+  const ngramRaw = await clf.rawProbabilities(texts);
+  const ngramPreds = await clf.predictBatch(texts);
+  let raw = ngramRaw;
+  let preds = ngramPreds;
+  let temperatures: number[] | undefined;
+  let cascade: CascadeEval | undefined;
+  if (clf.encoderId) {
+    if (!embeddings) throw new Error(`the ${task} model is fused: evaluating it needs the sentence encoder`);
+    const vectors = texts.map((t) => embeddings.get(t)!);
+    const fusedRaw = await clf.rawProbabilities(texts, vectors);
+    const fusedPreds = await clf.predictBatch(texts, vectors);
+    const settled = ngramPreds.map((p) => clf.settles(p));
+    raw = texts.map((_, i) => (settled[i] ? ngramRaw[i] : fusedRaw[i]));
+    preds = texts.map((_, i) => (settled[i] ? ngramPreds[i] : fusedPreds[i]));
+    const ngramT = clf.metadata.cascade?.ngram.calibration?.temperature ?? 1;
+    temperatures = settled.map((s) => (s ? ngramT : clf.temperature));
+    const heads = { ngram: ngramPreds, fused: fusedPreds, cascade: preds };
+    const of = <T>(f: (p: string[]) => T) => ({ ngram: f(heads.ngram.map((p) => p.label)), fused: f(heads.fused.map((p) => p.label)), cascade: f(heads.cascade.map((p) => p.label)) });
+    const hasOos = clf.labels.includes(OOS_LABEL) && gold.includes(OOS_LABEL);
+    cascade = {
+      skipAbove: clf.metadata.cascade?.skipAbove ?? Infinity,
+      skipShare: settled.filter(Boolean).length / texts.length,
+      accuracy: of((p) => classificationReport(clf.labels, gold, p).accuracy),
+      macroF1: of((p) => classificationReport(clf.labels, gold, p).macroF1),
+      ...(hasOos ? { oosRecall: of((p) => oosReport(gold, p, clf.threshold ?? 0).oosRecall) } : {}),
+    };
+  }
   const pred = preds.map((p) => p.label);
   const report = classificationReport(clf.labels, gold, pred, 15);
-  const out: TaskEval = { task, data: set.files.join(','), report, warnings: set.warnings, texts };
+  const out: TaskEval = { task, data: set.files.join(','), report, ...(cascade ? { cascade } : {}), warnings: set.warnings, texts };
   if (clf.threshold !== undefined && clf.labels.includes(OOS_LABEL)) out.oos = oosReport(gold, pred, clf.threshold);
-  if (task === 'emotion') out.emotion = emotionCalibration(clf.labels, clf.temperature, raw, gold);
+  if (task === 'emotion') out.emotion = emotionCalibration(clf.labels, clf.temperature, raw, gold, temperatures);
   return out;
 }
 
@@ -162,7 +207,15 @@ function printTask(e: TaskEval): void {
   const r = e.report;
   console.log(`\n=== ${e.task} (${e.data}, ${r.n} test examples) ===`);
   for (const w of e.warnings) console.log(`warning: ${w}`);
-  console.log(`accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}`);
+  console.log(`accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}${e.cascade ? '   (as served: the cascade)' : ''}`);
+  const c = e.cascade;
+  if (c) {
+    console.log(`fused model, cascade at n-gram confidence ≥ ${c.skipAbove}: ${pct(c.skipShare)} of lines skip the encoder`);
+    console.log(`                 n-grams alone   cascade   always encoding`);
+    console.log(`accuracy         ${pct(c.accuracy.ngram)}        ${pct(c.accuracy.cascade)}    ${pct(c.accuracy.fused)}`);
+    console.log(`macro-F1         ${pct(c.macroF1.ngram)}        ${pct(c.macroF1.cascade)}    ${pct(c.macroF1.fused)}`);
+    if (c.oosRecall) console.log(`oos recall       ${pct(c.oosRecall.ngram)}        ${pct(c.oosRecall.cascade)}    ${pct(c.oosRecall.fused)}`);
+  }
   if (e.oos) {
     console.log(
       `oos threshold ${e.oos.threshold.toFixed(2)}: oos recall ${pct(e.oos.oosRecall)} (${e.oos.oosSupport} oos), ` +
@@ -189,16 +242,38 @@ function resultJson(r: TaskEval): object {
     accuracy: r.report.accuracy,
     macroF1: r.report.macroF1,
     oos: r.oos,
+    ...(r.cascade ? { cascade: r.cascade } : {}),
     ...(r.emotion ? { calibration: r.emotion } : {}),
     perClass: r.report.perClass,
     topConfusions: r.report.topConfusions,
   };
 }
 
-async function measureLatency(classifiers: readonly OnnxClassifier[], texts: readonly string[]): Promise<{ n: number; p50: number; p99: number; mean: number; max: number }> {
-  const once = async (t: string): Promise<void> => {
+type Reading = 'ngram' | 'fused' | 'cascade';
+
+/** One message through both models the way `reading` says (the cascade is what activities/understand.ts does). */
+async function readOnce(classifiers: readonly OnnxClassifier[], encoder: SentenceEncoder | undefined, reading: Reading, t: string): Promise<void> {
+  const fused = classifiers.some((c) => c.encoderId);
+  if (!fused || !encoder || reading === 'ngram') {
     for (const c of classifiers) await c.predict(t);
-  };
+    return;
+  }
+  if (reading === 'cascade') {
+    const first = [];
+    for (const c of classifiers) first.push(await c.predict(t));
+    if (first.every((p, i) => classifiers[i].settles(p))) return;
+  }
+  const [v] = await encoder.embed([t], 'query');
+  for (const c of classifiers) await (c.encoderId ? c.predict(t, v) : c.predict(t));
+}
+
+async function measureLatency(
+  classifiers: readonly OnnxClassifier[],
+  texts: readonly string[],
+  encoder?: SentenceEncoder,
+  reading: Reading = 'cascade',
+): Promise<{ n: number; p50: number; p99: number; mean: number; max: number }> {
+  const once = (t: string) => readOnce(classifiers, encoder, reading, t);
   for (let i = 0; i < 200; i++) await once(texts[i % texts.length]); // warm-up (JIT, onnxruntime arenas)
   const ms: number[] = [];
   for (const t of texts) {
@@ -227,24 +302,36 @@ async function main(): Promise<void> {
   };
   const intent = await tryLoad('intent');
   const emotion = await tryLoad('emotion');
+  // A fused model needs the embedding of every line (cached on disk by embedAll).
+  const encoder = [intent, emotion].some((c) => c?.encoderId) ? await SentenceEncoder.load({ threads: 1 }) : undefined;
+  const embeddingsOf = async (set: EvaluationSet) => (encoder ? embedAll(encoder, set.test.map((e) => e.text), 'query') : undefined);
   const results: TaskEval[] = [];
   // Without --data the emotion model is also scored on its held-out-only files (each all "split": "test").
   const heldOutSets: TaskEval[] = [];
   for (const [task, clf] of [['intent', intent], ['emotion', emotion]] as const) {
     if (!clf || !tasks.includes(task)) continue;
-    results.push(await evalTask(clf, task, evaluationSet(clf.metadata, dataFiles)));
-    if (!dataFiles && task === 'emotion') {
-      for (const file of HELD_OUT_ONLY.emotion) heldOutSets.push(await evalTask(clf, task, evaluationSet(clf.metadata, [file])));
+    const set = evaluationSet(clf.metadata, dataFiles);
+    results.push(await evalTask(clf, task, set, await embeddingsOf(set)));
+    if (!dataFiles) {
+      for (const file of HELD_OUT_ONLY[task]) {
+        const extra = evaluationSet(clf.metadata, [file]);
+        heldOutSets.push(await evalTask(clf, task, extra, await embeddingsOf(extra)));
+      }
     }
   }
   for (const r of [...results, ...heldOutSets]) printTask(r);
 
   const timed = [intent, emotion].filter((c): c is OnnxClassifier => c !== undefined);
-  const latency = await measureLatency(timed, results[0].texts);
-  console.log(
-    `\n=== latency: featurize + ${timed.map((c) => c.task).join(' + ')} (ONNX, one message at a time, ${latency.n} messages after warm-up) ===\n` +
-      `p50 ${latency.p50.toFixed(3)} ms   p99 ${latency.p99.toFixed(3)} ms   mean ${latency.mean.toFixed(3)} ms   max ${latency.max.toFixed(3)} ms`,
-  );
+  const readings: Reading[] = encoder ? ['ngram', 'cascade', 'fused'] : ['ngram'];
+  const latencies = {} as Record<Reading, Awaited<ReturnType<typeof measureLatency>>>;
+  for (const reading of readings) latencies[reading] = await measureLatency(timed, results[0].texts, encoder, reading);
+  const latency = latencies[encoder ? 'cascade' : 'ngram'];
+  const how: Record<Reading, string> = { ngram: 'n-gram heads only', cascade: 'as served: the cascade (encoder only when a head is unsure)', fused: 'always encoding' };
+  console.log(`\n=== latency: featurize + ${timed.map((c) => c.task).join(' + ')} (ONNX, one message at a time, ${latency.n} messages after warm-up) ===`);
+  for (const reading of readings) {
+    const l = latencies[reading];
+    console.log(`${how[reading].padEnd(58)} p50 ${l.p50.toFixed(3)} ms   p99 ${l.p99.toFixed(3)} ms   mean ${l.mean.toFixed(3)} ms   max ${l.max.toFixed(3)} ms`);
+  }
 
   const trainSeconds = Object.fromEntries(timed.map((c) => [c.task, c.metadata.training.seconds]));
   console.log(`\ntraining time recorded in metadata: ${Object.entries(trainSeconds).map(([t, s]) => `${t} ${s} s`).join(', ')}`);
@@ -257,12 +344,14 @@ async function main(): Promise<void> {
     ),
     results: Object.fromEntries(results.map((r) => [r.task, resultJson(r)])),
     ...(heldOutSets.length > 0 ? { heldOutSets: heldOutSets.map((r) => ({ task: r.task, ...resultJson(r) })) } : {}),
-    latencyMs: { ...latency, measures: `featurize + ${timed.map((c) => c.task).join(' + ')} ONNX inference, single message, after 200 warm-up calls` },
+    latencyMs: { ...latency, measures: `featurize + ${timed.map((c) => c.task).join(' + ')} ONNX inference${encoder ? ' + the sentence encoder when the cascade needs it' : ''}, single message, after 200 warm-up calls` },
+    ...(encoder ? { latencyByReading: latencies, encoder: encoder.id } : {}),
     trainSeconds,
   };
   writeFileSync(outFile, JSON.stringify(summary, null, 2) + '\n');
   console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
   for (const c of timed) await c.release();
+  await encoder?.release();
 }
 
 if (require.main === module) {

@@ -36,8 +36,12 @@ export function createApp({ ds, conversations, channelToken, rateLimiter, feed, 
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', route(async (_req, res) => {
-    await ds.query('SELECT 1');
-    res.json({ ok: true });
+    // Workers write their row on every check tick (worker/status.ts); a minute without one means gone.
+    const workers: Array<{ workerId: string; taskQueue: string; startedAt: Date; seenAt: Date; understanding: unknown }> = await ds.query(
+      `SELECT worker_id AS "workerId", task_queue AS "taskQueue", started_at AS "startedAt", seen_at AS "seenAt", understanding
+         FROM worker_status WHERE seen_at > now() - interval '1 minute' ORDER BY worker_id`,
+    );
+    res.json({ ok: true, workers });
   }));
 
   app.use('/api/offers', offersRouter(store, channelToken));

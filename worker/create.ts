@@ -5,6 +5,8 @@ import { createActivities } from '../activities';
 import { KnowledgeHolder } from '../activities/knowledge-holder';
 import { ModelHolder } from '../activities/model-holder';
 import { Snowflake } from '../common/snowflake';
+import { EncoderHolder } from '../activities/encoder-holder';
+import { WorkerStatusReporter } from './status';
 
 const WORKFLOWS_PATH = path.join(__dirname, '../workflows/index.ts');
 
@@ -15,12 +17,24 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+let encoder: Promise<EncoderHolder> | undefined;
+/** The sentence encoder, loaded once per process (~1.5 s) and shared by every worker of it. */
+function sharedEncoder(): Promise<EncoderHolder> {
+  encoder ??= (async () => {
+    const holder = new EncoderHolder();
+    await holder.load();
+    return holder;
+  })();
+  return encoder;
+}
+
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
 export interface ConversationWorker {
   worker: Worker;
   knowledge: KnowledgeHolder;
   models: ModelHolder;
+  encoder: EncoderHolder;
   /** Stop following knowledge and model changes. */
   stopWatching(): void;
 }
@@ -36,17 +50,25 @@ export async function createConversationWorker(opts: {
   modelCacheDir: string;
   /** How often to look for knowledge edits and newly published models (0: never). */
   refreshMs?: number;
+  /** The sentence encoder; default: the process's shared one. */
+  encoder?: EncoderHolder;
 }): Promise<ConversationWorker> {
-  const knowledge = new KnowledgeHolder(opts.ds);
+  const encoder = opts.encoder ?? (await sharedEncoder());
+  const { state, detail } = encoder.status();
+  if (state === 'ready') console.log(`[worker] sentence encoder ready: ${detail}`);
+  else console.warn(`[worker] sentence encoder ${state}: ${detail}`);
+  const knowledge = new KnowledgeHolder(opts.ds, () => encoder.current());
   const models = new ModelHolder(opts.ds, opts.modelCacheDir);
+  const status = new WorkerStatusReporter(opts.ds, opts.taskQueue, opts.nodeId, encoder, models);
   // Without knowledge or models the worker still runs: the chart answers with its menu fallback.
   await knowledge.load().catch((err) => console.warn('[worker] knowledge not loaded:', err.message));
   await models.refreshIfChanged().catch((err) => console.warn('[worker] models not loaded:', err.message));
+  await status.report();
   // One timer follows both knowledge edits and newly published models; a failed check waits for the next tick.
   const timer = opts.refreshMs
     ? setInterval(() => {
         void knowledge.refreshIfChanged().catch(() => undefined);
-        void models.refreshIfChanged().catch(() => undefined);
+        void models.refreshIfChanged().catch(() => undefined).then(() => status.report());
       }, opts.refreshMs).unref()
     : undefined;
   const worker = await Worker.create({
@@ -54,7 +76,7 @@ export async function createConversationWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ ds: opts.ds, knowledge, models, ids: new Snowflake(opts.nodeId) }),
+    activities: createActivities({ ds: opts.ds, knowledge, models, encoder, ids: new Snowflake(opts.nodeId) }),
     maxCachedWorkflows: 2000,
     stickyQueueScheduleToStartTimeout: '5s',
   });
@@ -62,6 +84,7 @@ export async function createConversationWorker(opts: {
     worker,
     knowledge,
     models,
+    encoder,
     stopWatching: () => clearInterval(timer),
   };
 }

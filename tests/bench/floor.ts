@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
+import { EncoderHolder } from '../../activities/encoder-holder';
 import { KnowledgeHolder } from '../../activities/knowledge-holder';
 import { ModelHolder } from '../../activities/model-holder';
 import { Snowflake } from '../../common/snowflake';
@@ -77,11 +78,14 @@ async function committedChart(ds: DataSource): Promise<Chart> {
  * whatever the chart invokes, the floor runs what the worker would. A failure becomes the chart's error event.
  */
 async function workerActivities(ds: DataSource, cacheDir: string): Promise<RunActor> {
-  const knowledge = new KnowledgeHolder(ds);
+  const encoder = new EncoderHolder();
+  await encoder.load();
+  const knowledge = new KnowledgeHolder(ds, () => encoder.current());
   await knowledge.load();
+  await knowledge.semanticReady();
   const models = new ModelHolder(ds, path.join(cacheDir, 'floor-models'));
   await models.refreshIfChanged();
-  const activities = createActivities({ ds, knowledge, models, ids: new Snowflake(FLOOR_NODE_ID) });
+  const activities = createActivities({ ds, knowledge, models, encoder, ids: new Snowflake(FLOOR_NODE_ID) });
   return async (inv) => {
     try {
       const activity = activities[inv.src] as (input: unknown) => Promise<unknown>;

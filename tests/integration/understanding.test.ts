@@ -8,6 +8,9 @@ import { ARTIFACTS_DIR, publishArtifacts } from '../../models/registry';
 import { CONTENT_DIR, seedKnowledge } from '../../knowledge/store';
 import { cpSync } from 'node:fs';
 import { startStack, type Stack } from '../support/stack';
+import { ngramOnlyArtifacts } from '../support/ngram-only';
+import { EncoderHolder } from '../../activities/encoder-holder';
+import type { WorkerUnderstanding } from '../../worker/status';
 
 const EMOTIONS = ['positive', 'neutral', 'anxious', 'angry', 'disappointed'];
 
@@ -105,5 +108,76 @@ describe('understanding with the trained models', () => {
     await new Promise((r) => setTimeout(r, 1500)); // workers look for knowledge edits every 300 ms in tests
     const res = await stack.post('app', { userId: 'knowledge-edit-user', text: '实名认证怎么弄' });
     expect(res.body.replies.find((r: { kind: string }) => r.kind === 'answer').text).toContain('【已更新】');
+  });
+});
+
+describe('the sentence encoder in the worker', () => {
+  const health = async (): Promise<WorkerUnderstanding> => {
+    const res = await fetch(`${stack.baseUrl}/healthz`);
+    const body = (await res.json()) as { workers: Array<{ taskQueue: string; understanding: WorkerUnderstanding }> };
+    const worker = body.workers.find((w) => w.taskQueue === stack.taskQueue);
+    if (!worker) throw new Error(`no worker of ${stack.taskQueue} in /healthz`);
+    return worker.understanding;
+  };
+
+  it('reads with the fused models and says so in /healthz', async () => {
+    const h = await health();
+    expect(h.encoder.state).toBe('ready');
+    expect(h.mode).toBe('fused');
+    expect(h.models.intent).toMatchObject({ fused: true, encoderServed: true });
+  });
+
+  it('keeps serving with the n-gram heads when the encoder cannot load, and says so in the log and /healthz', async () => {
+    await stack.stopWorker();
+    const missing = mkdtempSync(path.join(tmpdir(), 'cs-no-encoder-'));
+    const saved = process.env.CS_ENCODER_DIR;
+    process.env.CS_ENCODER_DIR = missing;
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+    try {
+      const encoder = new EncoderHolder();
+      await encoder.load();
+      await stack.startWorker({ encoder });
+      const res = await stack.post('app', { userId: 'no-encoder-user', text: '我的验证码一直收不到，登录不了' });
+      expect(res.status).toBe(200);
+      expect(res.body.intent.name).toBe('account.login');
+      const h = await health();
+      expect(h.encoder.state).toBe('unavailable');
+      expect(h.encoder.detail).toMatch(/n-gram models alone/);
+      expect(h.mode).toBe('ngram-only');
+      expect(encoder.status().detail).toContain(missing);
+      expect(warnings.join('\n')).toMatch(/sentence encoder unavailable: .*serving with the n-gram models alone/);
+    } finally {
+      console.warn = warn;
+      process.env.CS_ENCODER_DIR = saved;
+      await stack.stopWorker();
+      await stack.startWorker();
+    }
+    expect((await health()).mode).toBe('fused');
+  });
+
+  it('swaps between an n-gram-only and a fused model under traffic without failing a turn', async () => {
+    const versions = new Set<string>();
+    let failures = 0;
+    const talk = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const res = await stack.post('app', { userId: `fused-swap-${i}`, text: i % 2 ? '包裹好几天没动静了' : '怎么开通直播' });
+        if (res.status !== 200 || !res.body.intent) failures++;
+        else versions.add(res.body.intent.model);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const traffic = talk(30);
+    await new Promise((r) => setTimeout(r, 500));
+    const [ngram] = await publishArtifacts(stack.ds, ngramOnlyArtifacts('intent'), { tasks: ['intent'] });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await health()).models.intent).toMatchObject({ version: ngram.version, fused: false });
+    const [fused] = await publishArtifacts(stack.ds, ARTIFACTS_DIR, { tasks: ['intent'] });
+    await traffic;
+    expect(failures).toBe(0);
+    expect(versions).toContain(`intent@v${ngram.version}`);
+    expect(versions).toContain(`intent@v${fused.version}`);
+    expect((await health()).models.intent).toMatchObject({ version: fused.version, fused: true, encoderServed: true });
   });
 });

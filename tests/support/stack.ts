@@ -24,6 +24,7 @@ import { IdentityStore } from '../../db/identity-store';
 import { publishCommittedChart } from '../../db/chart-registry';
 import { RateLimiter } from '../../server/rate-limit';
 import { createConversationWorker } from '../../worker/create';
+import type { EncoderHolder } from '../../activities/encoder-holder';
 
 export const TOKEN = 'test-token';
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -79,7 +80,8 @@ export interface Stack {
   client: Client;
   taskQueue: string;
   baseUrl: string;
-  startWorker(): Promise<void>;
+  /** Start the worker; `encoder` replaces the process's shared sentence encoder (e.g. one that failed to load). */
+  startWorker(opts?: { encoder?: EncoderHolder }): Promise<void>;
   stopWorker(): Promise<void>;
   post(channel: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string): Promise<{ status: number; body: any }>;
@@ -122,8 +124,9 @@ export async function startStack(name: string, opts: { settings?: Partial<Conver
     client: env.client,
     taskQueue,
     baseUrl,
-    async startWorker() {
+    async startWorker(opts = {}) {
       ({ worker, stopWatching } = await createConversationWorker({
+        ...opts,
         connection: env.nativeConnection,
         namespace: 'default',
         taskQueue,

@@ -1,0 +1,40 @@
+import { EncoderUnavailable, SentenceEncoder } from '../models/encoder/encoder';
+
+export type EncoderState = 'ready' | 'unavailable' | 'disabled';
+
+/**
+ * The worker's sentence encoder, loaded once at start. When it cannot load (not set up, a file changed, or
+ * CS_ENCODER=off) the worker keeps serving: fused models answer with their n-gram head and retrieval is BM25
+ * alone. `status` says which, for the logs and /healthz.
+ */
+export class EncoderHolder {
+  private encoder: SentenceEncoder | undefined;
+  private state: { state: EncoderState; detail: string } = { state: 'unavailable', detail: 'not loaded yet' };
+
+  async load(): Promise<void> {
+    if (process.env.CS_ENCODER === 'off') {
+      this.state = { state: 'disabled', detail: 'CS_ENCODER=off: n-gram models alone' };
+      return;
+    }
+    try {
+      this.encoder = await SentenceEncoder.load();
+      this.state = { state: 'ready', detail: this.encoder.id };
+    } catch (err) {
+      const reason = err instanceof EncoderUnavailable || err instanceof Error ? err.message : String(err);
+      this.state = { state: 'unavailable', detail: `${reason}; serving with the n-gram models alone` };
+    }
+  }
+
+  current(): SentenceEncoder | undefined {
+    return this.encoder;
+  }
+
+  status(): { state: EncoderState; detail: string } {
+    return this.state;
+  }
+
+  async release(): Promise<void> {
+    await this.encoder?.release();
+    this.encoder = undefined;
+  }
+}
