@@ -111,6 +111,11 @@ describe('understanding with the trained models', () => {
   });
 });
 
+/** Poll `check` every 200 ms for up to 15 s (the worker follows the registry every 300 ms in tests). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 75 && !(await check()); i++) await new Promise((r) => setTimeout(r, 200));
+}
+
 describe('the sentence encoder in the worker', () => {
   const health = async (): Promise<WorkerUnderstanding> => {
     const res = await fetch(`${stack.baseUrl}/healthz`);
@@ -171,10 +176,11 @@ describe('the sentence encoder in the worker', () => {
     const traffic = talk(30);
     await new Promise((r) => setTimeout(r, 500));
     const [ngram] = await publishArtifacts(stack.ds, ngramOnlyArtifacts('intent'), { tasks: ['intent'] });
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await health()).models.intent).toMatchObject({ version: ngram.version, fused: false });
+    await until(async () => (await health()).models.intent?.version === ngram.version);
+    expect((await health()).models.intent).toMatchObject({ version: ngram.version, fused: false, encoderServed: false });
     const [fused] = await publishArtifacts(stack.ds, ARTIFACTS_DIR, { tasks: ['intent'] });
     await traffic;
+    await until(async () => (await health()).models.intent?.version === fused.version);
     expect(failures).toBe(0);
     expect(versions).toContain(`intent@v${ngram.version}`);
     expect(versions).toContain(`intent@v${fused.version}`);

@@ -384,7 +384,7 @@ describe('dialogue chart structure', () => {
     );
     const unreached = all.filter((p) => !visited.has(p));
     expect(unreached).toEqual([]);
-  });
+  }, 240_000); // exhaustive and CPU-bound: about a minute on 2 cores, more while other test files run beside it
 
   it('gives every actor the chart invokes both a success and a failure path', () => {
     const found = invokes(chartJson as unknown as StateJson);

@@ -11,6 +11,7 @@ import { saveArtifacts } from '../../models/onnx-export';
 import { mulberry32 } from '../../models/random';
 import { DEFAULT_TRAIN_OPTIONS, trainTask } from '../../models/train-task';
 import type { Example } from '../../models/data';
+import { SentenceEncoder } from '../../models/encoder/encoder';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'models', 'artifacts');
 const sum = (p: ArrayLike<number>) => Array.from(p).reduce((s, x) => s + x, 0);
@@ -147,13 +148,19 @@ describe('emotion false alarms', () => {
 
 describe('OnnxClassifier applies the calibration temperature of the metadata', () => {
   let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'models-calibration-'));
-  });
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // The committed emotion model is fused: the top-level temperature is its fused head's, used with an embedding.
+  let encoder: SentenceEncoder;
+  let vectors: Float32Array[];
   const texts = ['气死我了 你们什么破服务', '谢谢 问题解决了', '请问怎么投诉商家', '快点 明天就要用了'];
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'models-calibration-'));
+    encoder = await SentenceEncoder.load();
+    vectors = await encoder.embed(texts, 'query');
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await encoder.release();
+  });
 
   /** The committed emotion model with its metadata edited. */
   function withMetadata(edit: (meta: Record<string, unknown>) => void): void {
@@ -168,10 +175,10 @@ describe('OnnxClassifier applies the calibration temperature of the metadata', (
     const clf = await OnnxClassifier.load(dir, 'emotion');
     try {
       expect(clf.temperature).toBe(1);
-      const raw = await clf.rawProbabilities(texts);
-      const probs = await clf.probabilities(texts);
+      const raw = await clf.rawProbabilities(texts, vectors);
+      const probs = await clf.probabilities(texts, vectors);
       probs.forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(raw[i])));
-      const preds = await clf.predictBatch(texts);
+      const preds = await clf.predictBatch(texts, vectors);
       preds.forEach((pr, i) => expect(pr.confidence).toBe(Math.max(...raw[i])));
     } finally {
       await clf.release();
@@ -181,15 +188,15 @@ describe('OnnxClassifier applies the calibration temperature of the metadata', (
   it('a temperature sharpens or softens what predict returns, same labels, scores summing to 1', async () => {
     withMetadata((meta) => delete meta.calibration);
     const plain = await OnnxClassifier.load(dir, 'emotion');
-    const raw = await plain.rawProbabilities(texts);
-    const plainPreds = await plain.predictBatch(texts);
+    const raw = await plain.rawProbabilities(texts, vectors);
+    const plainPreds = await plain.predictBatch(texts, vectors);
     await plain.release();
     for (const temperature of [0.5, 2]) {
       withMetadata((meta) => (meta.calibration = { method: 'temperature', temperature }));
       const clf = await OnnxClassifier.load(dir, 'emotion');
       try {
         expect(clf.temperature).toBe(temperature);
-        const preds = await clf.predictBatch(texts);
+        const preds = await clf.predictBatch(texts, vectors);
         preds.forEach((pr, i) => {
           expect(pr.label).toBe(plainPreds[i].label);
           expect(pr.scores.reduce((s, x) => s + x.score, 0)).toBeCloseTo(1, 5);

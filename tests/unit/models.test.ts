@@ -6,7 +6,9 @@ import * as ort from 'onnxruntime-node';
 import { DEFAULT_FEATURIZER, Featurizer, fnv1a32, normalizeText, type SparseVector } from '../../models/featurize';
 import { mulberry32 } from '../../models/random';
 import { trainNetwork, type LabelledVector, type TrainOptions } from '../../models/optimizer';
-import { trainTask } from '../../models/train-task';
+import { trainTask, withEmbedding } from '../../models/train-task';
+import { SentenceEncoder } from '../../models/encoder/encoder';
+import { NGRAM_PREFIX } from '../../models/model-format';
 import { buildOnnxModel, encodeOnnxModel, networkFromOnnx, saveArtifacts } from '../../models/onnx-export';
 import { OnnxClassifier, OnnxClassifierLoadError, packBatch } from '../../models/classifier';
 import { stratifiedSplit, trainTestSplit, type Example } from '../../models/data';
@@ -223,26 +225,40 @@ describe('ONNX export round trip', () => {
     expect(Array.from(back.layers[1].W)).toEqual(Array.from(net.layers[1].W));
   });
 
-  it('the committed intent and emotion graphs match the TypeScript forward pass within 1e-5 (raw and calibrated)', async () => {
+  it('the committed intent and emotion graphs match the TypeScript forward pass within 1e-5, both heads (raw and calibrated)', async () => {
     const texts = ['验证码收不到登录不了', '今天股票大涨', '订单 202406110001 什么时候发货', '气死了 退款还没到', '谢谢'];
+    const encoder = await SentenceEncoder.load();
+    const vectors = await encoder.embed(texts, 'query');
     for (const task of ['intent', 'emotion']) {
       const clf = await OnnxClassifier.load(ARTIFACTS, task);
+      const meta = clf.metadata;
+      expect(clf.encoderId).toBe(encoder.id);
       try {
-        const net = networkFromOnnx(readFileSync(path.join(ARTIFACTS, `${task}.onnx`)));
-        const viaOrt = await clf.rawProbabilities(texts);
-        const calibrated = await clf.probabilities(texts);
-        texts.forEach((t, i) => {
-          const ts = forwardSparse(net, clf.featurizer.featurize(t));
-          expect(viaOrt[i].length).toBe(clf.labels.length);
-          for (let c = 0; c < ts.length; c++) expect(Math.abs(viaOrt[i][c] - ts[c])).toBeLessThan(1e-5);
-          // Serving's probabilities are the graph's with the metadata's temperature (1 for intent).
-          const tsCalibrated = applyTemperature(ts, clf.temperature);
-          for (let c = 0; c < ts.length; c++) expect(Math.abs(calibrated[i][c] - tsCalibrated[c])).toBeLessThan(1e-5);
-        });
+        const bytes = readFileSync(path.join(ARTIFACTS, `${task}.onnx`));
+        const heads = [
+          // The cascade's first stage: n-grams only, its own temperature.
+          { net: networkFromOnnx(bytes, NGRAM_PREFIX), embeddings: undefined, temperature: meta.cascade?.ngram.calibration?.temperature ?? 1 },
+          // The fused head: n-grams + the weighted embedding.
+          { net: networkFromOnnx(bytes), embeddings: vectors, temperature: clf.temperature },
+        ];
+        for (const head of heads) {
+          const viaOrt = await clf.rawProbabilities(texts, head.embeddings);
+          const calibrated = await clf.probabilities(texts, head.embeddings);
+          texts.forEach((t, i) => {
+            const x = clf.featurizer.featurize(t);
+            const ts = forwardSparse(head.net, head.embeddings ? withEmbedding(x, head.embeddings[i], clf.dim, meta.encoder!.weight) : x);
+            expect(viaOrt[i].length).toBe(clf.labels.length);
+            for (let c = 0; c < ts.length; c++) expect(Math.abs(viaOrt[i][c] - ts[c])).toBeLessThan(1e-5);
+            // Serving's probabilities are the graph's with the head's temperature (1 for intent).
+            const tsCalibrated = applyTemperature(ts, head.temperature);
+            for (let c = 0; c < ts.length; c++) expect(Math.abs(calibrated[i][c] - tsCalibrated[c])).toBeLessThan(1e-5);
+          });
+        }
       } finally {
         await clf.release();
       }
     }
+    await encoder.release();
   });
 
   it('saveArtifacts writes a loadable model whose metadata matches the file', async () => {
