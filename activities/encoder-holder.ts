@@ -11,13 +11,16 @@ export class EncoderHolder {
   private encoder: SentenceEncoder | undefined;
   private state: { state: EncoderState; detail: string } = { state: 'unavailable', detail: 'not loaded yet' };
 
+  /** `dir`: where the converted encoder is (default CS_ENCODER_DIR, else .data/encoder). */
+  constructor(private readonly dir?: string) {}
+
   async load(): Promise<void> {
     if (process.env.CS_ENCODER === 'off') {
       this.state = { state: 'disabled', detail: 'CS_ENCODER=off: n-gram models alone' };
       return;
     }
     try {
-      this.encoder = await SentenceEncoder.load();
+      this.encoder = await SentenceEncoder.load({ dir: this.dir });
       this.state = { state: 'ready', detail: this.encoder.id };
     } catch (err) {
       const reason = err instanceof EncoderUnavailable || err instanceof Error ? err.message : String(err);

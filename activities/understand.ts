@@ -5,6 +5,7 @@ import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Underst
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
 import type { OnnxClassifier } from '../models/classifier';
+import { blendOnDisagreement } from '../models/cascade';
 import type { SentenceEncoder } from '../models/encoder/encoder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
@@ -109,7 +110,8 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
 /**
  * The cascade: both models read the message with their n-gram heads (~0.2 ms); only when one of them is a fused
  * model that is not confident enough is the message encoded (~15 ms) and read again with the fused heads. The
- * embedding then also serves retrieval. An encoder of another build than a model was trained with is not used
+ * embedding then also serves retrieval; where the two intent heads disagree, their average is the reading
+ * (`blendOnDisagreement`). An encoder of another build than a model was trained with is not used
  * for that model: its n-gram head answers, as when no encoder is loaded.
  */
 async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: SentenceEncoder | undefined) {
@@ -123,5 +125,5 @@ async function readMessage(text: string, intentModel: OnnxClassifier, emotionMod
     fits(intentModel) ? intentModel.predict(text, embedding) : intent,
     fits(emotionModel) ? emotionModel.predict(text, embedding) : emotion,
   ]);
-  return { intent: fusedIntent, emotion: fusedEmotion, embedding };
+  return { intent: blendOnDisagreement(intentModel, intent, fusedIntent), emotion: fusedEmotion, embedding };
 }

@@ -9,6 +9,7 @@
  */
 import { applyTemperature, type CalibrationInfo } from './calibration';
 import { decide } from './decision';
+import type { Prediction } from './classifier';
 
 /**
  * Accuracy the cascade may give up against always encoding, on the validation lines it is chosen on. With 0.2
@@ -125,4 +126,23 @@ export function buildCascade(ngram: HeadModel, fused: HeadModel): CascadeInfo {
     validation: choice.figures,
     ...(test ? { test } : {}),
   };
+}
+
+/**
+ * The intent reading of an encoded message: the fused head, unless the two heads pick different labels — then
+ * their average. A short vague message ("账号有问题", "视频有问题") is where they disagree: the n-gram head spreads
+ * its probability, while the fused head, whose training lines are all about one topic each, is sure of the nearest
+ * topic (fused 0.62 for 申诉 where the n-gram head said 0.24). The average keeps that uncertainty, so the chart asks
+ * which topic is meant instead of guessing. On the labelled held-out sets it changes little (README, "Sentence
+ * encoder"): the heads disagree on 7 of 588 test lines.
+ */
+export function blendOnDisagreement(
+  clf: { labels: readonly string[]; toPrediction(probs: ArrayLike<number>): Prediction },
+  ngram: Prediction,
+  fused: Prediction,
+): Prediction {
+  if (ngram.label === fused.label) return fused;
+  const a = new Map(ngram.scores.map((s) => [s.label, s.score]));
+  const b = new Map(fused.scores.map((s) => [s.label, s.score]));
+  return clf.toPrediction(clf.labels.map((l) => ((a.get(l) ?? 0) + (b.get(l) ?? 0)) / 2));
 }

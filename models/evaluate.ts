@@ -24,6 +24,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
+import { blendOnDisagreement } from './cascade';
 import { type Example, HOLD_OUT_FRACTION, labelWarnings, loadFiles, MIN_TRAIN_PER_LABEL, OOS_LABEL, resolveRecordedPath, trainTestSplit } from './data';
 import { classificationReport, falseAlarmReport, oosReport, percentile, type ClassificationReport, type FalseAlarmReport, type OosReport } from './metrics';
 import { applyTemperature, reliabilityOf, type Reliability } from './calibration';
@@ -151,7 +152,9 @@ async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet, emb
     const fusedPreds = await clf.predictBatch(texts, vectors);
     const settled = ngramPreds.map((p) => clf.settles(p));
     raw = texts.map((_, i) => (settled[i] ? ngramRaw[i] : fusedRaw[i]));
-    preds = texts.map((_, i) => (settled[i] ? ngramPreds[i] : fusedPreds[i]));
+    // As activities/understand.ts serves them: for intent, the heads' average where they disagree.
+    const served = task === 'intent' ? fusedPreds.map((f, i) => blendOnDisagreement(clf, ngramPreds[i], f)) : fusedPreds;
+    preds = texts.map((_, i) => (settled[i] ? ngramPreds[i] : served[i]));
     const ngramT = clf.metadata.cascade?.ngram.calibration?.temperature ?? 1;
     temperatures = settled.map((s) => (s ? ngramT : clf.temperature));
     const heads = { ngram: ngramPreds, fused: fusedPreds, cascade: preds };
@@ -251,20 +254,21 @@ function resultJson(r: TaskEval): object {
 
 type Reading = 'ngram' | 'fused' | 'cascade';
 
-/** One message through both models the way `reading` says (the cascade is what activities/understand.ts does). */
-async function readOnce(classifiers: readonly OnnxClassifier[], encoder: SentenceEncoder | undefined, reading: Reading, t: string): Promise<void> {
+/** One message through both models the way `reading` says (the cascade is what activities/understand.ts does); true when it was encoded. */
+async function readOnce(classifiers: readonly OnnxClassifier[], encoder: SentenceEncoder | undefined, reading: Reading, t: string): Promise<boolean> {
   const fused = classifiers.some((c) => c.encoderId);
   if (!fused || !encoder || reading === 'ngram') {
     for (const c of classifiers) await c.predict(t);
-    return;
+    return false;
   }
   if (reading === 'cascade') {
     const first = [];
     for (const c of classifiers) first.push(await c.predict(t));
-    if (first.every((p, i) => classifiers[i].settles(p))) return;
+    if (first.every((p, i) => classifiers[i].settles(p))) return false;
   }
   const [v] = await encoder.embed([t], 'query');
   for (const c of classifiers) await (c.encoderId ? c.predict(t, v) : c.predict(t));
+  return true;
 }
 
 async function measureLatency(
@@ -272,16 +276,20 @@ async function measureLatency(
   texts: readonly string[],
   encoder?: SentenceEncoder,
   reading: Reading = 'cascade',
-): Promise<{ n: number; p50: number; p99: number; mean: number; max: number }> {
-  const once = (t: string) => readOnce(classifiers, encoder, reading, t);
+): Promise<{ n: number; p50: number; p99: number; mean: number; max: number; encodedShare: number }> {
+  let encoded = 0;
+  const once = async (t: string) => {
+    if (await readOnce(classifiers, encoder, reading, t)) encoded++;
+  };
   for (let i = 0; i < 200; i++) await once(texts[i % texts.length]); // warm-up (JIT, onnxruntime arenas)
+  encoded = 0;
   const ms: number[] = [];
   for (const t of texts) {
     const t0 = performance.now();
     await once(t);
     ms.push(performance.now() - t0);
   }
-  return { n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), mean: ms.reduce((a, b) => a + b, 0) / ms.length, max: Math.max(...ms) };
+  return { n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), mean: ms.reduce((a, b) => a + b, 0) / ms.length, max: Math.max(...ms), encodedShare: encoded / texts.length };
 }
 
 async function main(): Promise<void> {
@@ -330,7 +338,7 @@ async function main(): Promise<void> {
   console.log(`\n=== latency: featurize + ${timed.map((c) => c.task).join(' + ')} (ONNX, one message at a time, ${latency.n} messages after warm-up) ===`);
   for (const reading of readings) {
     const l = latencies[reading];
-    console.log(`${how[reading].padEnd(58)} p50 ${l.p50.toFixed(3)} ms   p99 ${l.p99.toFixed(3)} ms   mean ${l.mean.toFixed(3)} ms   max ${l.max.toFixed(3)} ms`);
+    console.log(`${how[reading].padEnd(58)} p50 ${l.p50.toFixed(3)} ms   p99 ${l.p99.toFixed(3)} ms   mean ${l.mean.toFixed(3)} ms   max ${l.max.toFixed(3)} ms   encoded ${pct(l.encodedShare)}`);
   }
 
   const trainSeconds = Object.fromEntries(timed.map((c) => [c.task, c.metadata.training.seconds]));

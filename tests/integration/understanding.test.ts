@@ -135,13 +135,11 @@ describe('the sentence encoder in the worker', () => {
   it('keeps serving with the n-gram heads when the encoder cannot load, and says so in the log and /healthz', async () => {
     await stack.stopWorker();
     const missing = mkdtempSync(path.join(tmpdir(), 'cs-no-encoder-'));
-    const saved = process.env.CS_ENCODER_DIR;
-    process.env.CS_ENCODER_DIR = missing;
     const warnings: string[] = [];
     const warn = console.warn;
     console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
     try {
-      const encoder = new EncoderHolder();
+      const encoder = new EncoderHolder(missing);
       await encoder.load();
       await stack.startWorker({ encoder });
       const res = await stack.post('app', { userId: 'no-encoder-user', text: '我的验证码一直收不到，登录不了' });
@@ -155,7 +153,6 @@ describe('the sentence encoder in the worker', () => {
       expect(warnings.join('\n')).toMatch(/sentence encoder unavailable: .*serving with the n-gram models alone/);
     } finally {
       console.warn = warn;
-      process.env.CS_ENCODER_DIR = saved;
       await stack.stopWorker();
       await stack.startWorker();
     }

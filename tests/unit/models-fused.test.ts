@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCascade, cascadeFigures, chooseSkipAbove } from '../../models/cascade';
+import { blendOnDisagreement, buildCascade, cascadeFigures, chooseSkipAbove } from '../../models/cascade';
 import { OnnxClassifier } from '../../models/classifier';
 import { embedAll } from '../../models/encoder/embedding-cache';
 import { SentenceEncoder } from '../../models/encoder/encoder';
@@ -130,5 +130,23 @@ describe('cascade choice', () => {
     const sharpened = Array.from(applyTemperature([0.6, 0.4], 0.25));
     expect(sharpened[0]).toBeGreaterThan(0.8);
     expect(chooseSkipAbove(ngram, fusedProbs, gold, labels, sharp).skipAbove).toBeGreaterThan(0.8);
+  });
+});
+
+describe('the intent reading of an encoded message', () => {
+  const labels = ['a', 'b', 'c'];
+  const clf = { labels, toPrediction: (p: ArrayLike<number>) => ({ label: labels[Array.from(p).indexOf(Math.max(...Array.from(p)))], confidence: Math.max(...Array.from(p)), scores: labels.map((label, i) => ({ label, score: p[i] })) }) };
+  const pred = (p: number[]) => clf.toPrediction(p);
+
+  it('is the fused head when both heads agree', () => {
+    const fused = pred([0.8, 0.1, 0.1]);
+    expect(blendOnDisagreement(clf, pred([0.5, 0.3, 0.2]), fused)).toBe(fused);
+  });
+
+  it('is the average of the heads when they disagree, keeping the uncertainty', () => {
+    const blended = blendOnDisagreement(clf, pred([0.2, 0.45, 0.35]), pred([0.62, 0.2, 0.18]));
+    expect(blended.label).toBe('a');
+    expect(blended.confidence).toBeCloseTo(0.41, 5);
+    expect(blended.scores.map((s) => s.score)).toEqual([0.41, 0.325, 0.265].map((x) => expect.closeTo(x, 5)));
   });
 });
