@@ -1,14 +1,15 @@
-import { EncoderUnavailable, SentenceEncoder } from '../models/encoder/encoder';
+import { EncoderUnavailable, type Embedder } from '../models/encoder/encoder';
+import { ThreadedEncoder } from '../models/encoder/threaded-encoder';
 
 export type EncoderState = 'ready' | 'unavailable' | 'disabled';
 
 /**
- * The worker's sentence encoder, loaded once at start. When it cannot load (not set up, a file changed, or
+ * The worker's sentence encoder, loaded once at start in a thread of its own (threaded-encoder.ts). When it cannot load (not set up, a file changed, or
  * CS_ENCODER=off) the worker keeps serving: fused models answer with their n-gram head and retrieval is BM25
  * alone. `status` says which, for the logs and /healthz.
  */
 export class EncoderHolder {
-  private encoder: SentenceEncoder | undefined;
+  private encoder: Embedder | undefined;
   private state: { state: EncoderState; detail: string } = { state: 'unavailable', detail: 'not loaded yet' };
 
   /** `dir`: where the converted encoder is (default CS_ENCODER_DIR, else .data/encoder). */
@@ -20,7 +21,7 @@ export class EncoderHolder {
       return;
     }
     try {
-      this.encoder = await SentenceEncoder.load({ dir: this.dir });
+      this.encoder = await ThreadedEncoder.start({ dir: this.dir });
       this.state = { state: 'ready', detail: this.encoder.id };
     } catch (err) {
       const reason = err instanceof EncoderUnavailable || err instanceof Error ? err.message : String(err);
@@ -28,7 +29,7 @@ export class EncoderHolder {
     }
   }
 
-  current(): SentenceEncoder | undefined {
+  current(): Embedder | undefined {
     return this.encoder;
   }
 

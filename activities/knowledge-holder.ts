@@ -2,10 +2,10 @@ import type { DataSource } from 'typeorm';
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import { loadKnowledgeIndex } from '../knowledge/store';
 import { embedAll } from '../models/encoder/embedding-cache';
-import type { SentenceEncoder } from '../models/encoder/encoder';
+import type { Embedder } from '../models/encoder/encoder';
 
 /** The sentence encoder, when the worker has one (a function, so an encoder that loads later is picked up). */
-export type EncoderSource = () => SentenceEncoder | undefined | Promise<SentenceEncoder | undefined>;
+export type EncoderSource = () => Embedder | undefined | Promise<Embedder | undefined>;
 
 /**
  * The worker's current knowledge index. Rebuilt when the stored entries change (the worker checks every CS_REFRESH_MS), so edits

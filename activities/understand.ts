@@ -6,7 +6,7 @@ import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
 import type { OnnxClassifier } from '../models/classifier';
 import { blendOnDisagreement } from '../models/cascade';
-import type { SentenceEncoder } from '../models/encoder/encoder';
+import type { Embedder } from '../models/encoder/encoder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
 const GROUP_PRIOR = 1.5;
@@ -32,7 +32,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * A topic's score is a noisy-OR of the two signals, so agreement raises confidence and either alone
  * still counts; the model's own verdict (with `oos`) and the emotion go to the chart as they are.
  */
-export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models: { current(): LoadedModels }, encoder: { current(): SentenceEncoder | undefined }) {
+export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models: { current(): LoadedModels }, encoder: { current(): Embedder | undefined }) {
   return async function understand(input: UnderstandInput): Promise<Understanding> {
     const index = knowledge.current();
     const { intent: intentModel, emotion: emotionModel, versions } = models.current();
@@ -114,13 +114,20 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
  * (`blendOnDisagreement`). An encoder of another build than a model was trained with is not used
  * for that model: its n-gram head answers, as when no encoder is loaded.
  */
-async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: SentenceEncoder | undefined) {
+async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: Embedder | undefined) {
   const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
   const fits = (m: OnnxClassifier) => !!encoder && m.encoderId === encoder.id;
   if (!encoder || (intentModel.settles(intent) && emotionModel.settles(emotion)) || !(fits(intentModel) || fits(emotionModel))) {
     return { intent, emotion, embedding: undefined };
   }
-  const [embedding] = await encoder.embed([text], 'query');
+  let embedding: Float32Array;
+  try {
+    [embedding] = await encoder.embed([text], 'query');
+  } catch (err) {
+    // A failed encoding costs the message its second reading, not its answer.
+    console.warn(`[understand] sentence encoder failed, reading with the n-gram heads: ${err instanceof Error ? err.message : String(err)}`);
+    return { intent, emotion, embedding: undefined };
+  }
   const [fusedIntent, fusedEmotion] = await Promise.all([
     fits(intentModel) ? intentModel.predict(text, embedding) : intent,
     fits(emotionModel) ? emotionModel.predict(text, embedding) : emotion,

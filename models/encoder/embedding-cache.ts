@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { defaultEncoderDir, type EmbedKind, type SentenceEncoder } from './encoder';
+import { defaultEncoderDir, type EmbedKind, type Embedder } from './encoder';
 
 const BATCH = 32;
 
@@ -38,7 +38,7 @@ function record(text: string, v: Float32Array): Buffer {
 
 /** Embeddings of `texts` (deduplicated), from the cache or encoded in length-sorted batches. */
 export async function embedAll(
-  encoder: SentenceEncoder,
+  encoder: Embedder,
   texts: readonly string[],
   kind: EmbedKind,
   log: (msg: string) => void = () => undefined,

@@ -37,6 +37,14 @@ export const EncoderMetadataSchema = z.object({
 });
 export type EncoderMetadata = z.infer<typeof EncoderMetadataSchema>;
 
+/** What understanding, retrieval and the embedding cache need of an encoder (in-thread or in a worker thread). */
+export interface Embedder {
+  readonly id: string;
+  readonly dim: number;
+  embed(texts: readonly string[], kind: EmbedKind): Promise<Float32Array[]>;
+  release(): Promise<void>;
+}
+
 export class EncoderUnavailable extends Error {
   constructor(message: string) {
     super(message);
@@ -57,7 +65,7 @@ export interface EncoderLoadOptions {
   threads?: number;
 }
 
-export class SentenceEncoder {
+export class SentenceEncoder implements Embedder {
   readonly dim: number;
   private readonly maxPieces: number;
 
