@@ -5,7 +5,7 @@ import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Underst
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
 import type { OnnxClassifier } from '../models/classifier';
-import { blendOnDisagreement } from '../models/cascade';
+import { blendOnDisagreement, needsEncoding } from '../models/cascade';
 import type { Embedder } from '../models/encoder/encoder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
@@ -108,8 +108,9 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
 }
 
 /**
- * The cascade: both models read the message with their n-gram heads (~0.2 ms); only when one of them is a fused
- * model that is not confident enough is the message encoded (~15 ms) and read again with the fused heads. The
+ * The cascade: both models read the message with their n-gram heads (under a millisecond); only when the intent head is
+ * unsure, or the emotion head unsure of a negative reading (`needsEncoding`), is the message encoded (~15 ms, in the
+ * encoder's thread) and read again with the fused heads. The
  * embedding then also serves retrieval; where the two intent heads disagree, their average is the reading
  * (`blendOnDisagreement`). An encoder of another build than a model was trained with is not used
  * for that model: its n-gram head answers, as when no encoder is loaded.
@@ -117,7 +118,8 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
 async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: Embedder | undefined) {
   const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
   const fits = (m: OnnxClassifier) => !!encoder && m.encoderId === encoder.id;
-  if (!encoder || (intentModel.settles(intent) && emotionModel.settles(emotion)) || !(fits(intentModel) || fits(emotionModel))) {
+  const needed = needsEncoding({ model: intentModel, reading: intent }, { model: emotionModel, reading: emotion });
+  if (!encoder || !needed || !(fits(intentModel) || fits(emotionModel))) {
     return { intent, emotion, embedding: undefined };
   }
   let embedding: Float32Array;

@@ -24,7 +24,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
-import { blendOnDisagreement } from './cascade';
+import { blendOnDisagreement, needsEncoding } from './cascade';
 import { type Example, HOLD_OUT_FRACTION, labelWarnings, loadFiles, MIN_TRAIN_PER_LABEL, OOS_LABEL, resolveRecordedPath, trainTestSplit } from './data';
 import { classificationReport, falseAlarmReport, oosReport, percentile, type ClassificationReport, type FalseAlarmReport, type OosReport } from './metrics';
 import { applyTemperature, reliabilityOf, type Reliability } from './calibration';
@@ -136,7 +136,14 @@ export function emotionCalibration(
   };
 }
 
-async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet, embeddings?: Map<string, Float32Array>): Promise<TaskEval> {
+async function evalTask(
+  clf: OnnxClassifier,
+  task: Task,
+  set: EvaluationSet,
+  embeddings?: Map<string, Float32Array>,
+  /** The other task's model: whether serving encodes a message depends on both n-gram readings (`needsEncoding`). */
+  other?: OnnxClassifier,
+): Promise<TaskEval> {
   const texts = set.test.map((e) => e.text);
   const gold = set.test.map((e) => e.label);
   const ngramRaw = await clf.rawProbabilities(texts);
@@ -150,7 +157,13 @@ async function evalTask(clf: OnnxClassifier, task: Task, set: EvaluationSet, emb
     const vectors = texts.map((t) => embeddings.get(t)!);
     const fusedRaw = await clf.rawProbabilities(texts, vectors);
     const fusedPreds = await clf.predictBatch(texts, vectors);
-    const settled = ngramPreds.map((p) => clf.settles(p));
+    const otherPreds = other ? await other.predictBatch(texts) : undefined;
+    const settled = ngramPreds.map((p, i) => {
+      if (!otherPreds || !other) return clf.settles(p);
+      const mine = { model: clf, reading: p };
+      const theirs = { model: other, reading: otherPreds[i] };
+      return !(task === 'intent' ? needsEncoding(mine, theirs) : needsEncoding(theirs, mine));
+    });
     raw = texts.map((_, i) => (settled[i] ? ngramRaw[i] : fusedRaw[i]));
     // As activities/understand.ts serves them: for intent, the heads' average where they disagree.
     const served = task === 'intent' ? fusedPreds.map((f, i) => blendOnDisagreement(clf, ngramPreds[i], f)) : fusedPreds;
@@ -213,7 +226,7 @@ function printTask(e: TaskEval): void {
   console.log(`accuracy ${pct(r.accuracy)}   macro-F1 ${pct(r.macroF1)}${e.cascade ? '   (as served: the cascade)' : ''}`);
   const c = e.cascade;
   if (c) {
-    console.log(`fused model, cascade at n-gram confidence ≥ ${c.skipAbove}: ${pct(c.skipShare)} of lines skip the encoder`);
+    console.log(`fused model, cascade at n-gram confidence ≥ ${c.skipAbove} (both models' readings decide, as served): ${pct(c.skipShare)} of lines skip the encoder`);
     console.log(`                 n-grams alone   cascade   always encoding`);
     console.log(`accuracy         ${pct(c.accuracy.ngram)}        ${pct(c.accuracy.cascade)}    ${pct(c.accuracy.fused)}`);
     console.log(`macro-F1         ${pct(c.macroF1.ngram)}        ${pct(c.macroF1.cascade)}    ${pct(c.macroF1.fused)}`);
@@ -264,7 +277,13 @@ async function readOnce(classifiers: readonly OnnxClassifier[], encoder: Sentenc
   if (reading === 'cascade') {
     const first = [];
     for (const c of classifiers) first.push(await c.predict(t));
-    if (first.every((p, i) => classifiers[i].settles(p))) return false;
+    const of = (task: string) => classifiers.findIndex((c) => c.task === task);
+    const [i, e] = [of('intent'), of('emotion')];
+    const needed =
+      i >= 0 && e >= 0
+        ? needsEncoding({ model: classifiers[i], reading: first[i] }, { model: classifiers[e], reading: first[e] })
+        : !first.every((p, k) => classifiers[k].settles(p));
+    if (!needed) return false;
   }
   const [v] = await encoder.embed([t], 'query');
   for (const c of classifiers) await (c.encoderId ? c.predict(t, v) : c.predict(t));
@@ -319,11 +338,12 @@ async function main(): Promise<void> {
   for (const [task, clf] of [['intent', intent], ['emotion', emotion]] as const) {
     if (!clf || !tasks.includes(task)) continue;
     const set = evaluationSet(clf.metadata, dataFiles);
-    results.push(await evalTask(clf, task, set, await embeddingsOf(set)));
+    const other = task === 'intent' ? emotion : intent;
+    results.push(await evalTask(clf, task, set, await embeddingsOf(set), other));
     if (!dataFiles) {
       for (const file of HELD_OUT_ONLY[task]) {
         const extra = evaluationSet(clf.metadata, [file]);
-        heldOutSets.push(await evalTask(clf, task, extra, await embeddingsOf(extra)));
+        heldOutSets.push(await evalTask(clf, task, extra, await embeddingsOf(extra), other));
       }
     }
   }
