@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blendOnDisagreement, buildCascade, cascadeFigures, chooseSkipAbove } from '../../models/cascade';
+import { blendOnDisagreement, buildCascade, cascadeFigures, chooseSkipAbove, needsEncoding } from '../../models/cascade';
 import { OnnxClassifier } from '../../models/classifier';
 import { embedAll } from '../../models/encoder/embedding-cache';
 import { SentenceEncoder } from '../../models/encoder/encoder';
@@ -148,5 +148,22 @@ describe('the intent reading of an encoded message', () => {
     expect(blended.label).toBe('a');
     expect(blended.confidence).toBeCloseTo(0.41, 5);
     expect(blended.scores.map((s) => s.score)).toEqual([0.41, 0.325, 0.265].map((x) => expect.closeTo(x, 5)));
+  });
+});
+
+describe('when a message is encoded', () => {
+  const head = (sure: boolean) => ({ settles: () => sure });
+  const reading = (label: string) => ({ label, confidence: 0.5, scores: [] });
+
+  it('when the intent head is unsure, whatever the emotion', () => {
+    expect(needsEncoding({ model: head(false), reading: reading('order.logistics') }, { model: head(true), reading: reading('neutral') })).toBe(true);
+  });
+
+  it('when the emotion head is unsure of a negative reading only', () => {
+    const sureIntent = { model: head(true), reading: reading('order.logistics') };
+    expect(needsEncoding(sureIntent, { model: head(false), reading: reading('angry') })).toBe(true);
+    expect(needsEncoding(sureIntent, { model: head(false), reading: reading('anxious') })).toBe(true);
+    expect(needsEncoding(sureIntent, { model: head(false), reading: reading('neutral') })).toBe(false);
+    expect(needsEncoding(sureIntent, { model: head(true), reading: reading('angry') })).toBe(false);
   });
 });
