@@ -30,7 +30,7 @@ import { classificationReport, falseAlarmReport, oosReport, percentile, type Cla
 import { applyTemperature, reliabilityOf, type Reliability } from './calibration';
 import type { ModelMetadata } from './model-format';
 import { parseArgs } from './cli-args';
-import { HELD_OUT_ONLY, type Task } from './corpus';
+import { CORPUS, HELD_OUT_ONLY, type Task } from './corpus';
 import { ARTIFACTS_DIR } from './registry';
 import { embedAll } from './encoder/embedding-cache';
 import { SentenceEncoder } from './encoder/encoder';
@@ -324,7 +324,9 @@ async function main(): Promise<void> {
 
   // Load the models the evaluation needs; the latency figure uses intent + emotion when both exist.
   const tryLoad = async (task: Task): Promise<OnnxClassifier | undefined> => {
-    if (!tasks.includes(task) && !existsSync(path.join(dir, `${task}.json`))) return undefined;
+    // A folder of an operator's own models may hold one task only: without --task, a missing one is skipped.
+    const present = existsSync(path.join(dir, `${task}.json`));
+    if (!present && (!tasks.includes(task) || !args.task)) return undefined;
     return OnnxClassifier.load(dir, task);
   };
   const intent = await tryLoad('intent');
@@ -340,7 +342,9 @@ async function main(): Promise<void> {
     const set = evaluationSet(clf.metadata, dataFiles);
     const other = task === 'intent' ? emotion : intent;
     results.push(await evalTask(clf, task, set, await embeddingsOf(set), other));
-    if (!dataFiles) {
+    // The corpus's held-out-only files score models trained on the corpus, not an operator's own.
+    const onCorpus = clf.metadata.training.data.files.map((f) => resolveRecordedPath(f.path)).join('\n') === CORPUS[task].join('\n');
+    if (!dataFiles && onCorpus) {
       for (const file of HELD_OUT_ONLY[task]) {
         const extra = evaluationSet(clf.metadata, [file]);
         heldOutSets.push(await evalTask(clf, task, extra, await embeddingsOf(extra), other));
