@@ -108,12 +108,11 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
 }
 
 /**
- * The cascade: both models read the message with their n-gram heads (under a millisecond); only when the intent head is
- * unsure, or the emotion head unsure of a negative reading (`needsEncoding`), is the message encoded (~15 ms, in the
- * encoder's thread) and read again with the fused heads. The
- * embedding then also serves retrieval; where the two intent heads disagree, their average is the reading
- * (`blendOnDisagreement`). An encoder of another build than a model was trained with is not used
- * for that model: its n-gram head answers, as when no encoder is loaded.
+ * The cascade: both models read the message with their n-gram heads (under a millisecond); only when the intent head
+ * is unsure, or the emotion head unsure of a negative reading (`needsEncoding`), is the message encoded (~15 ms, in
+ * the encoder's thread) and read again with the fused heads. The embedding then also serves retrieval; where the two
+ * intent heads disagree, their average is the reading (`blendOnDisagreement`). An encoder of another build than a
+ * model was trained with is not used for that model: its n-gram head answers, as when no encoder is loaded.
  */
 async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: Embedder | undefined) {
   const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
