@@ -1,21 +1,20 @@
-import { ApplicationFailure, log, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { CsChartVersion, CsUserTier } from '../common/search-attributes';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { CsChartVersion } from '../common/search-attributes';
 import type { ConversationInput, ConversationView, InboundMessage, TurnResponse } from '../common/types';
 import { buildChart, type Chart } from '../machines/chart';
-import { stateName, type ConversationSnapshot } from '../machines/conversation';
+import type { ConversationSnapshot } from '../machines/conversation';
 import { persistChart, restoreChart, runToRest, startChart } from '../machines/interpret';
 import type { ChartEvent } from '../machines/types';
-import { closeConversation, loadChart, lookupCustomer, lookupCustomerLocally, recordTurn, runActor } from './activities';
-import { PRE_REGISTRY_LABEL, PRE_REGISTRY_VERSION, preRegistryChart } from './pre-registry';
+import { closeConversation, recordTurn, runActor } from './activities';
+import { FALLBACK_TIER, loadPinnedChart } from './pinned-chart';
+import { announcePreRegistry, PRE_REGISTRY_LABEL, PRE_REGISTRY_VERSION, preRegistryChart } from './pre-registry';
+import { RecentResults } from './recent-results';
+import { TurnQueue } from './turn-queue';
 import { turnRecord, unrecordedResponse } from './turn-record';
-import { ConversationVisibility } from './visibility';
+import { ConversationVisibility, conversationView } from './visibility';
 
 /** Failure type of a message sent to a conversation that has ended; the API starts a new one for it. */
 export const CONVERSATION_CLOSED = 'ConversationClosed';
-/** Retries of a message that crossed a continue-as-new are answered from this many recent results. */
-const RECENT_RESULTS = 32;
-/** The tier of a user the platform could not tell us about. */
-const FALLBACK_TIER = 'standard';
 
 /**
  * The state of one conversation and what a turn does to it: the pinned chart, its snapshot, reply numbering,
@@ -29,18 +28,17 @@ export class ConversationState {
   private seq: number;
   private turnsThisRun = 0;
   private lastActivity = Date.now();
-  private readonly recent: Map<string, TurnResponse>;
+  private readonly recent: RecentResults;
   private readonly visibility: ConversationVisibility;
   /** Whether turns are recorded by the workflow (false only while replaying histories from before). */
   private recordsTurns = false;
-  /** Turns run one at a time, in arrival order, whatever the number of concurrent updates. */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = new TurnQueue();
 
   constructor(private readonly input: ConversationInput) {
     this.turns = input.carry?.turns ?? 0;
     this.seq = input.carry?.seq ?? 1;
     this.tier = input.carry?.tier ?? null;
-    this.recent = new Map(input.carry?.recentResults ?? []);
+    this.recent = new RecentResults(input.carry?.recentResults);
     this.visibility = new ConversationVisibility(input.userId, input.channel);
   }
 
@@ -57,7 +55,7 @@ export class ConversationState {
       this.startOrRestore();
     } else if (chartVersion !== undefined && patched('chart-registry')) {
       this.recordsTurns = true;
-      this.tail = this.serialize(() => this.loadPinnedChart(chartVersion));
+      this.queue.gate(() => this.pin(chartVersion));
     } else {
       this.chart = preRegistryChart(!!carry, () => patched('clarify-margin-0.2'));
       this.startOrRestore();
@@ -68,28 +66,13 @@ export class ConversationState {
   /** Publish search attributes and memo once the handlers are set (after loading, for a pinned chart). */
   announce(): void {
     if (!this.snapshot) return; // loadPinnedChart announces when it is done
-    if (this.chart?.version === PRE_REGISTRY_VERSION) {
-      // As the workflow of that time did: the tier upserted at start, the memo set once unless it follows.
-      const tier = this.input.userTier ?? FALLBACK_TIER;
-      upsertSearchAttributes([{ key: CsUserTier, value: tier }]);
-      this.visibility.alreadyPublished(CsUserTier.name, tier);
-      if (!this.visibility.memoFollowsConversation) upsertMemo({ userId: this.input.userId, chartVersion: PRE_REGISTRY_LABEL });
-    }
+    if (this.chart?.version === PRE_REGISTRY_VERSION) announcePreRegistry(this.visibility, this.input.userId, this.input.userTier);
     this.publish();
   }
 
-  private async loadPinnedChart(version: number): Promise<void> {
-    const readTier = patched('customer-lookup-local') ? lookupCustomerLocally : lookupCustomer;
-    const [loaded, customer] = await Promise.all([
-      loadChart({ version }),
-      readTier({ userId: this.input.userId }).catch((err) => {
-        log.warn('tier lookup failed; using the fallback tier', { error: String(err) });
-        return { tier: FALLBACK_TIER };
-      }),
-    ]);
-    this.chart = buildChart(loaded.version, loaded.definition);
-    this.tier = customer.tier;
-    this.visibility.alreadyPublished(CsChartVersion.name, loaded.version); // set by the API when it started the workflow
+  private async pin(version: number): Promise<void> {
+    ({ chart: this.chart, tier: this.tier } = await loadPinnedChart(version, this.input.userId));
+    this.visibility.alreadyPublished(CsChartVersion.name, this.chart.version); // set by the API when it started the workflow
     this.startOrRestore();
     this.announce();
   }
@@ -100,12 +83,6 @@ export class ConversationState {
     this.snapshot = input.carry
       ? restoreChart(chart, input.carry.snapshot)
       : startChart(chart, { conversationId: input.conversationId, userId: input.userId, channel: input.channel, tier: this.tier ?? FALLBACK_TIER });
-  }
-
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn);
-    this.tail = run.catch(() => undefined);
-    return run;
   }
 
   get finished(): boolean {
@@ -119,7 +96,7 @@ export class ConversationState {
   }
 
   handleMessage(msg: InboundMessage): Promise<TurnResponse> {
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       const seen = this.recent.get(msg.messageId);
       if (seen) return seen; // a retry that crossed a continue-as-new
       if (this.finished) throw ApplicationFailure.nonRetryable('conversation has ended', CONVERSATION_CLOSED);
@@ -127,15 +104,14 @@ export class ConversationState {
       this.turns++;
       this.turnsThisRun++;
       this.lastActivity = Date.now();
-      this.recent.set(msg.messageId, response);
-      if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.add(msg.messageId, response);
       return response;
     });
   }
 
   /** The inactivity timer fired: the chart says goodbye, and that note is recorded like any turn. */
   timeOut(): Promise<TurnResponse> {
-    return this.serialize(() => this.runTurn({ type: 'session.timeout' }, null));
+    return this.queue.run(() => this.runTurn({ type: 'session.timeout' }, null));
   }
 
   private async runTurn(event: ChartEvent, msg: InboundMessage | null): Promise<TurnResponse> {
@@ -182,22 +158,13 @@ export class ConversationState {
         chart: { version: chart.version, definition: chart.definition },
         tier: this.tier ?? undefined,
         seq: this.seq,
-        recentResults: [...this.recent],
+        recentResults: this.recent.toCarry(),
       },
     };
   }
 
   view(): ConversationView {
-    const ctx = this.snapshot?.context;
-    return {
-      state: this.snapshot ? stateName(this.snapshot) : 'starting',
-      chartVersion: this.chart?.version ?? this.input.chartVersion ?? PRE_REGISTRY_VERSION,
-      tier: this.tier,
-      turns: this.turns,
-      lastIntent: ctx?.lastIntent ?? null,
-      handoff: ctx?.handoff ?? null,
-      rejections: ctx?.rejections ?? 0,
-    };
+    return conversationView(this.snapshot, this.chart?.version ?? this.input.chartVersion ?? PRE_REGISTRY_VERSION, this.tier, this.turns);
   }
 
   private publish(): void {

@@ -2,6 +2,7 @@ import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { CsChannel, CsHandoffStatus, CsLastIntent, CsState, CsUserTier } from '../common/search-attributes';
 import { stateName, type ConversationSnapshot } from '../machines/conversation';
+import type { ConversationView } from '../common/types';
 
 /**
  * What ops see of a conversation in the Temporal UI: search attributes and memo, upserted only when they change
@@ -52,4 +53,18 @@ export class ConversationVisibility {
     for (const pair of changed) this.published.set(pair.key.name, pair.value);
     upsertSearchAttributes(changed);
   }
+}
+
+/** What the `view` query answers: where the conversation stands ('starting' while its chart loads). */
+export function conversationView(snapshot: ConversationSnapshot | undefined, chartVersion: number, tier: string | null, turns: number): ConversationView {
+  const ctx = snapshot?.context;
+  return {
+    state: snapshot ? stateName(snapshot) : 'starting',
+    chartVersion,
+    tier,
+    turns,
+    lastIntent: ctx?.lastIntent ?? null,
+    handoff: ctx?.handoff ?? null,
+    rejections: ctx?.rejections ?? 0,
+  };
 }
