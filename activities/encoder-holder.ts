@@ -1,5 +1,6 @@
 import { EncoderUnavailable, type Embedder } from '../models/encoder/encoder';
 import { ThreadedEncoder } from '../models/encoder/threaded-encoder';
+import { config } from '../common/config';
 
 export type EncoderState = 'ready' | 'unavailable' | 'disabled';
 
@@ -16,12 +17,12 @@ export class EncoderHolder {
   constructor(private readonly dir?: string) {}
 
   async load(): Promise<void> {
-    if (process.env.CS_ENCODER === 'off') {
+    if (!config.encoder.enabled) {
       this.state = { state: 'disabled', detail: 'CS_ENCODER=off: n-gram models alone' };
       return;
     }
     try {
-      this.encoder = await ThreadedEncoder.start({ dir: this.dir });
+      this.encoder = await ThreadedEncoder.start({ dir: this.dir, threads: config.encoder.threads });
       this.state = { state: 'ready', detail: this.encoder.id };
     } catch (err) {
       const reason = err instanceof EncoderUnavailable || err instanceof Error ? err.message : String(err);

@@ -4,8 +4,7 @@ import { confidentSibling, continuationFeatures, continuationProbability } from 
 import type { AnswerView, EmotionView, ScoredCandidate, UnderstandInput, Understanding } from '../machines/types';
 import type { KnowledgeIndex } from '../knowledge/retrieval';
 import type { LoadedModels } from './model-holder';
-import type { OnnxClassifier } from '../models/classifier';
-import { blendOnDisagreement, needsEncoding } from '../models/cascade';
+import { readWithCascade } from '../models/cascade';
 import type { Embedder } from '../models/encoder/encoder';
 
 /** Candidates of a group the user picked from the menu (or is following up in) are preferred by this factor. */
@@ -39,7 +38,7 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
     const text = input.text.trim();
     if (!text) return { candidates: [], answers: {} };
 
-    const { intent, emotion, embedding } = await readMessage(text, intentModel, emotionModel, encoder.current());
+    const { intent, emotion, embedding } = await readWithCascade(text, intentModel, emotionModel, encoder.current());
     const retrieved = new Map(index.search(text, 6, embedding).map((c) => [c.intent, c]));
     const modelTopics = intent.scores.filter((s) => index.entry(s.label)).slice(0, MODEL_CANDIDATES);
     const modelScore = new Map(modelTopics.map((s) => [s.label, s.score]));
@@ -105,33 +104,4 @@ export function makeUnderstand(knowledge: { current(): KnowledgeIndex }, models:
       ...(embedding ? { encoded: true } : {}),
     };
   };
-}
-
-/**
- * The cascade: both models read the message with their n-gram heads (under a millisecond); only when the intent head
- * is unsure, or the emotion head unsure of a negative reading (`needsEncoding`), is the message encoded (~15 ms, in
- * the encoder's thread) and read again with the fused heads. The embedding then also serves retrieval; where the two
- * intent heads disagree, their average is the reading (`blendOnDisagreement`). An encoder of another build than a
- * model was trained with is not used for that model: its n-gram head answers, as when no encoder is loaded.
- */
-async function readMessage(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: Embedder | undefined) {
-  const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
-  const fits = (m: OnnxClassifier) => !!encoder && m.encoderId === encoder.id;
-  const needed = needsEncoding({ model: intentModel, reading: intent }, { model: emotionModel, reading: emotion });
-  if (!encoder || !needed || !(fits(intentModel) || fits(emotionModel))) {
-    return { intent, emotion, embedding: undefined };
-  }
-  let embedding: Float32Array;
-  try {
-    [embedding] = await encoder.embed([text], 'query');
-  } catch (err) {
-    // A failed encoding costs the message its second reading, not its answer.
-    console.warn(`[understand] sentence encoder failed, reading with the n-gram heads: ${err instanceof Error ? err.message : String(err)}`);
-    return { intent, emotion, embedding: undefined };
-  }
-  const [fusedIntent, fusedEmotion] = await Promise.all([
-    fits(intentModel) ? intentModel.predict(text, embedding) : intent,
-    fits(emotionModel) ? emotionModel.predict(text, embedding) : emotion,
-  ]);
-  return { intent: blendOnDisagreement(intentModel, intent, fusedIntent), emotion: fusedEmotion, embedding };
 }

@@ -52,6 +52,8 @@ export const config = {
   modelCacheDir: env.CS_MODEL_CACHE_DIR ?? path.join(__dirname, '..', '.data', 'models'),
   /** How often workers look for knowledge edits and newly published models. */
   refreshMs: int('CS_REFRESH_MS', 5000),
+  /** The sentence encoder: CS_ENCODER=off keeps workers on the n-gram models; its onnxruntime threads per worker. */
+  encoder: { enabled: env.CS_ENCODER !== 'off', threads: int('CS_ENCODER_THREADS', 1) },
   /** Compensation coupon budgets (yuan): per user over 30 days, coupons per conversation, the platform's daily total. */
   couponBudgets: {
     perUser30Days: int('CS_COUPON_USER_30D', 60),

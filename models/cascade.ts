@@ -9,7 +9,8 @@
  */
 import { applyTemperature, type CalibrationInfo } from './calibration';
 import { decide } from './decision';
-import type { Prediction } from './classifier';
+import type { OnnxClassifier, Prediction } from './classifier';
+import type { Embedder } from './encoder/encoder';
 import { NEGATIVE_EMOTIONS } from './metrics';
 
 /**
@@ -161,4 +162,34 @@ export function needsEncoding(
   emotion: { model: { settles(p: Prediction): boolean }; reading: Prediction },
 ): boolean {
   return !intent.model.settles(intent.reading) || (!emotion.model.settles(emotion.reading) && NEGATIVE_EMOTIONS.includes(emotion.reading.label));
+}
+
+/**
+ * How workers read a message (activities/understand.ts), and what eval:nlu times. Both models read it with their
+ * n-gram heads (under a millisecond); only when the intent head is unsure, or the emotion head unsure of a negative
+ * reading (`needsEncoding`), is it encoded (~15 ms, in the encoder's thread in workers) and read again with the fused
+ * heads. The embedding then also serves retrieval; where the two intent heads disagree, their average is the
+ * reading (`blendOnDisagreement`). An encoder of another build than a model was trained with is not used for that
+ * model: its n-gram head answers, as when no encoder is loaded.
+ */
+export async function readWithCascade(text: string, intentModel: OnnxClassifier, emotionModel: OnnxClassifier, encoder: Embedder | undefined) {
+  const [intent, emotion] = await Promise.all([intentModel.predict(text), emotionModel.predict(text)]);
+  const fits = (m: OnnxClassifier) => !!encoder && m.encoderId === encoder.id;
+  const needed = needsEncoding({ model: intentModel, reading: intent }, { model: emotionModel, reading: emotion });
+  if (!encoder || !needed || !(fits(intentModel) || fits(emotionModel))) {
+    return { intent, emotion, embedding: undefined };
+  }
+  let embedding: Float32Array;
+  try {
+    [embedding] = await encoder.embed([text], 'query');
+  } catch (err) {
+    // A failed encoding costs the message its second reading, not its answer.
+    console.warn(`[understand] sentence encoder failed, reading with the n-gram heads: ${err instanceof Error ? err.message : String(err)}`);
+    return { intent, emotion, embedding: undefined };
+  }
+  const [fusedIntent, fusedEmotion] = await Promise.all([
+    fits(intentModel) ? intentModel.predict(text, embedding) : intent,
+    fits(emotionModel) ? emotionModel.predict(text, embedding) : emotion,
+  ]);
+  return { intent: blendOnDisagreement(intentModel, intent, fusedIntent), emotion: fusedEmotion, embedding };
 }

@@ -24,7 +24,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnnxClassifier } from './classifier';
-import { blendOnDisagreement, needsEncoding } from './cascade';
+import { blendOnDisagreement, needsEncoding, readWithCascade } from './cascade';
 import { type Example, HOLD_OUT_FRACTION, labelWarnings, loadFiles, MIN_TRAIN_PER_LABEL, OOS_LABEL, resolveRecordedPath, trainTestSplit } from './data';
 import { classificationReport, falseAlarmReport, oosReport, percentile, type ClassificationReport, type FalseAlarmReport, type OosReport } from './metrics';
 import { applyTemperature, reliabilityOf, type Reliability } from './calibration';
@@ -267,27 +267,21 @@ function resultJson(r: TaskEval): object {
 
 type Reading = 'ngram' | 'fused' | 'cascade';
 
-/** One message through both models the way `reading` says (the cascade is what activities/understand.ts does); true when it was encoded. */
+/** One message through both models the way `reading` says (the cascade is `readWithCascade`, what workers do); true when it was encoded. */
 async function readOnce(classifiers: readonly OnnxClassifier[], encoder: SentenceEncoder | undefined, reading: Reading, t: string): Promise<boolean> {
-  const fused = classifiers.some((c) => c.encoderId);
-  if (!fused || !encoder || reading === 'ngram') {
-    for (const c of classifiers) await c.predict(t);
-    return false;
-  }
+  const [intent, emotion] = (['intent', 'emotion'] as const).map((task) => classifiers.find((c) => c.task === task));
+  if (reading === 'cascade' && intent && emotion) return (await readWithCascade(t, intent, emotion, encoder)).embedding !== undefined;
+  let wanted = reading === 'fused';
   if (reading === 'cascade') {
+    // One model only (an operator's own): encoded when its n-gram head does not settle the message.
     const first = [];
     for (const c of classifiers) first.push(await c.predict(t));
-    const of = (task: string) => classifiers.findIndex((c) => c.task === task);
-    const [i, e] = [of('intent'), of('emotion')];
-    const needed =
-      i >= 0 && e >= 0
-        ? needsEncoding({ model: classifiers[i], reading: first[i] }, { model: classifiers[e], reading: first[e] })
-        : !first.every((p, k) => classifiers[k].settles(p));
-    if (!needed) return false;
+    wanted = !first.every((p, k) => classifiers[k].settles(p));
   }
-  const [v] = await encoder.embed([t], 'query');
-  for (const c of classifiers) await (c.encoderId ? c.predict(t, v) : c.predict(t));
-  return true;
+  const encode = wanted && !!encoder && classifiers.some((c) => c.encoderId);
+  const v = encode ? (await encoder!.embed([t], 'query'))[0] : undefined;
+  for (const c of classifiers) await (v && c.encoderId ? c.predict(t, v) : c.predict(t));
+  return encode;
 }
 
 async function measureLatency(

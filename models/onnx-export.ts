@@ -34,6 +34,8 @@ function int64Tensor(name: string, values: number[]): onnx.ITensorProto {
   return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values };
 }
 
+const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+
 function valueInfo(name: string, elemType: onnx.TensorProto.DataType, dims: Array<number | string>): onnx.IValueInfoProto {
   return {
     name,
@@ -52,7 +54,6 @@ function valueInfo(name: string, elemType: onnx.TensorProto.DataType, dims: Arra
  * to the `embedding` input. Returns the logits' name.
  */
 function layerChain(net: Network, prefix: string, ngramDim: number, embeddingWeight: number, nodes: onnx.INodeProto[], initializers: onnx.ITensorProto[]): string {
-  const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   let current = '';
   net.layers.forEach((layer: DenseLayer, i) => {
     if (layer.W.length !== layer.inDim * layer.outDim || layer.b.length !== layer.outDim) {
@@ -114,7 +115,6 @@ export function buildOnnxModel(
 ): onnx.ModelProto {
   const nodes: onnx.INodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [int64Tensor('axis2', [2]), int64Tensor('axis1', [1])];
-  const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   const embeddingDim = opts.embeddingDim ?? 0;
   const ngramDim = net.layers[0].inDim - embeddingDim;
   const outDim = net.layers[net.layers.length - 1].outDim;

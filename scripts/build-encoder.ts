@@ -14,10 +14,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { E5File } from '../models/encoder/e5-file';
-import { defaultEncoderDir, ENCODER_METADATA_FILE, EncoderMetadataSchema, sha256Hex, type EncoderMetadata } from '../models/encoder/encoder';
+import { defaultEncoderDir, ENCODER_METADATA_FILE, EncoderMetadataSchema, type EncoderMetadata } from '../models/encoder/encoder';
 import { buildEncoderGraph } from '../models/encoder/graph';
+import { sha256 } from '../models/model-format';
 import { embedAll } from '../models/encoder/embedding-cache';
-import { SentenceEncoder } from '../models/encoder/encoder';
+import { encoderId, SentenceEncoder, type Embedder } from '../models/encoder/encoder';
 import { KnowledgeIndex } from '../knowledge/retrieval';
 import { readContent } from '../knowledge/store';
 
@@ -34,32 +35,42 @@ function packageDir(): string {
   return dir;
 }
 
-function upToDate(dir: string, weights: string): boolean {
+/** The metadata of an intact build of these weights, or undefined. */
+function existingBuild(dir: string, weights: string): EncoderMetadata | undefined {
   const metaFile = path.join(dir, ENCODER_METADATA_FILE);
-  if (!existsSync(metaFile)) return false;
+  if (!existsSync(metaFile)) return undefined;
   const meta = EncoderMetadataSchema.safeParse(JSON.parse(readFileSync(metaFile, 'utf8')));
-  if (!meta.success || meta.data.source.file !== weights || meta.data.source.sha256 !== WEIGHTS_SHA256) return false;
+  if (!meta.success || meta.data.source.file !== weights || meta.data.source.sha256 !== WEIGHTS_SHA256) return undefined;
   const graph = path.join(dir, meta.data.onnx.file);
-  return existsSync(graph) && sha256Hex(readFileSync(graph)) === meta.data.onnx.sha256;
+  return existsSync(graph) && sha256(readFileSync(graph)) === meta.data.onnx.sha256 ? meta.data : undefined;
 }
 
 async function main(): Promise<void> {
-  buildGraph();
-  const encoder = await SentenceEncoder.load({ threads: 2 });
+  const meta = buildGraph();
+  // The encoder is loaded only when a phrasing is not in the cache yet (a warm setup only reads the cache).
+  let encoder: SentenceEncoder | undefined;
+  const lazy: Embedder = {
+    id: encoderId(meta),
+    dim: meta.dim,
+    embed: async (texts, kind) => (encoder ??= await SentenceEncoder.load({ threads: 2 })).embed(texts, kind),
+    release: async () => encoder?.release(),
+  };
   const { entries, lexicon } = readContent();
-  await embedAll(encoder, new KnowledgeIndex(entries, lexicon).phrasings(), 'query', (m) => console.log(`[setup] ${m}`));
-  await encoder.release();
+  await embedAll(lazy, new KnowledgeIndex(entries, lexicon).phrasings(), 'query', (m) => console.log(`[setup] ${m}`));
+  await lazy.release();
 }
 
-function buildGraph(): void {
+function buildGraph(): EncoderMetadata {
   const dir = defaultEncoderDir();
   const weights = path.join(packageDir(), WEIGHTS_FILE);
-  if (!process.argv.includes('--force') && upToDate(dir, weights)) return;
+  const existing = process.argv.includes('--force') ? undefined : existingBuild(dir, weights);
+  if (existing) return existing;
   const t0 = performance.now();
   const bytes = readFileSync(weights);
-  const actual = sha256Hex(bytes);
+  const actual = sha256(bytes);
   if (actual !== WEIGHTS_SHA256) throw new Error(`${weights}: sha256 ${actual} is not the pinned ${WEIGHTS_SHA256}`);
   const file = E5File.read(weights);
+  // The doc string is part of the graph's sha256, the encoder id the committed fused models name: keep it as built.
   const model = buildEncoderGraph(file, `multilingual-e5-small (MIT), 4-bit weights from ${PACKAGE} dequantised to float32`);
   const graph = onnx.ModelProto.encode(model).finish();
   mkdirSync(dir, { recursive: true });
@@ -69,13 +80,14 @@ function buildGraph(): void {
     model: 'multilingual-e5-small',
     dim: file.shape.hidden,
     source: { package: PACKAGE, file: weights, sha256: actual },
-    onnx: { file: GRAPH_FILE, sha256: sha256Hex(graph), bytes: graph.length },
+    onnx: { file: GRAPH_FILE, sha256: sha256(graph), bytes: graph.length },
     createdAt: new Date().toISOString(),
   };
   writeFileSync(path.join(dir, `${GRAPH_FILE}.tmp`), graph);
   renameSync(path.join(dir, `${GRAPH_FILE}.tmp`), path.join(dir, GRAPH_FILE));
   writeFileSync(path.join(dir, ENCODER_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n');
   console.log(`[setup] encoder: ${GRAPH_FILE} built from ${PACKAGE} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(graph.length / 1e6).toFixed(1)} MB)`);
+  return meta;
 }
 
 main().catch((e: unknown) => {

@@ -12,7 +12,6 @@
  *
  * `load` checks the sha256 of both files against the build metadata that scripts/build-encoder.ts wrote.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +19,7 @@ import { z } from 'zod';
 import { dequantiseRow, E5File } from './e5-file';
 import { ENCODER_INPUTS, ENCODER_OUTPUT } from './graph';
 import { UnigramTokenizer } from './tokenizer';
+import { sha256 } from '../model-format';
 
 export type EmbedKind = 'query' | 'passage';
 
@@ -45,14 +45,15 @@ export interface Embedder {
   release(): Promise<void>;
 }
 
+/** An encoder build's id: model name and the first 12 hex of its graph's sha256. */
+export const encoderId = (meta: EncoderMetadata) => `${meta.model}@${meta.onnx.sha256.slice(0, 12)}`;
+
 export class EncoderUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'EncoderUnavailable';
   }
 }
-
-export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Where setup puts the converted encoder (CS_ENCODER_DIR, default .data/encoder). */
 export function defaultEncoderDir(): string {
@@ -61,7 +62,7 @@ export function defaultEncoderDir(): string {
 
 export interface EncoderLoadOptions {
   dir?: string;
-  /** onnxruntime intra-op threads (default CS_ENCODER_THREADS, else 1: workers run several turns at once on few cores). */
+  /** onnxruntime intra-op threads (default 1: workers run several turns at once on few cores; CS_ENCODER_THREADS). */
   threads?: number;
 }
 
@@ -84,7 +85,7 @@ export class SentenceEncoder implements Embedder {
 
   /** A short id for model metadata and health output: model name and the first 12 hex of the ONNX sha256. */
   get id(): string {
-    return `${this.metadata.model}@${this.metadata.onnx.sha256.slice(0, 12)}`;
+    return encoderId(this.metadata);
   }
 
   static async load(opts: EncoderLoadOptions = {}): Promise<SentenceEncoder> {
@@ -97,12 +98,12 @@ export class SentenceEncoder implements Embedder {
     const onnxFile = path.join(dir, meta.onnx.file);
     if (!existsSync(meta.source.file) || !existsSync(onnxFile)) throw new EncoderUnavailable(`encoder files missing (${meta.source.file}, ${onnxFile}); run bash scripts/setup.sh`);
     const sourceBytes = readFileSync(meta.source.file);
-    if (sha256Hex(sourceBytes) !== meta.source.sha256) throw new EncoderUnavailable(`${meta.source.file}: sha256 differs from the pinned weights`);
+    if (sha256(sourceBytes) !== meta.source.sha256) throw new EncoderUnavailable(`${meta.source.file}: sha256 differs from the pinned weights`);
     const graph = readFileSync(onnxFile);
-    if (sha256Hex(graph) !== meta.onnx.sha256) throw new EncoderUnavailable(`${onnxFile}: sha256 differs from ${metaFile}`);
+    if (sha256(graph) !== meta.onnx.sha256) throw new EncoderUnavailable(`${onnxFile}: sha256 differs from ${metaFile}`);
     const file = new E5File(sourceBytes);
     const session = await ort.InferenceSession.create(graph, {
-      intraOpNumThreads: opts.threads ?? Number(process.env.CS_ENCODER_THREADS ?? 1),
+      intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });

@@ -5,10 +5,11 @@ import { OnnxClassifier } from '../../models/classifier';
 import { embedAll } from '../../models/encoder/embedding-cache';
 import { EncoderUnavailable, SentenceEncoder } from '../../models/encoder/encoder';
 import { ARTIFACTS_DIR } from '../../models/registry';
+import { config } from '../../common/config';
 
 /** The sentence encoder as a worker has it: undefined when it is not set up or CS_ENCODER=off (then BM25 alone). */
 export async function benchEncoder(): Promise<SentenceEncoder | undefined> {
-  if (process.env.CS_ENCODER === 'off') return undefined;
+  if (!config.encoder.enabled) return undefined;
   try {
     return await SentenceEncoder.load();
   } catch (err) {
